@@ -1,0 +1,47 @@
+"""Dependencies, named once so routes read like plain signatures."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi_users import FastAPIUsers
+from fastapi_users.authentication import AuthenticationBackend, BearerTransport
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.context import AppContext
+from app.db.models import User
+from app.db.session import get_session
+from app.services.auth import AccessTokenStrategy
+from app.services.users import UserDatabase, UserManager
+
+LOGIN_PATH = "/v1/users/login"
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+# scope="function": commit before the response is sent, so a client never sees a
+# success for a change that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_user_manager(session: SessionDep, context: ContextDep) -> UserManager:
+    return UserManager(UserDatabase(session, User), hasher=context.hasher, events=context.events)
+
+
+def get_strategy(context: ContextDep) -> AccessTokenStrategy:
+    return AccessTokenStrategy(context.tokens)
+
+
+auth_backend = AuthenticationBackend[User, uuid.UUID](
+    name="jwt", transport=BearerTransport(tokenUrl=LOGIN_PATH), get_strategy=get_strategy
+)
+fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
+
+UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
+StrategyDep = Annotated[AccessTokenStrategy, Depends(get_strategy)]
+CurrentUser = Annotated[User, Depends(fastapi_users.current_user(active=True))]
+CurrentSuperuser = Annotated[User, Depends(fastapi_users.current_user(active=True, superuser=True))]

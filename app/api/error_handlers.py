@@ -1,0 +1,75 @@
+"""One place that turns every error into `{"code", "message"}` JSON."""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from app.core.errors import AppError, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+_CODES_BY_STATUS = {
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.REQUEST_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.TOO_MANY_REQUESTS,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+_MESSAGES = {
+    ErrorCode.UNAUTHORIZED: "Sign in to continue: the access token is missing, invalid or expired.",
+    ErrorCode.FORBIDDEN: "You don't have permission to do this.",
+    ErrorCode.REQUEST_TOO_LARGE: "The request body is too large.",
+    ErrorCode.TOO_MANY_REQUESTS: "Too many attempts. Wait a moment and try again.",
+}
+
+
+def error_response(status_code: int, code: ErrorCode, message: str,
+                   headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, **extra}, status_code, headers=headers)
+
+
+async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.code, exc.message)
+
+
+async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, ErrorCode.VALIDATION_ERROR
+                                if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR)
+    message = _MESSAGES.get(code) or HTTPStatus(exc.status_code).phrase + "."
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return error_response(exc.status_code, code, message, headers)
+
+
+async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Never echo the input back: it may be a password.
+    field_errors = [
+        {"field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
+         "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    return error_response(422, ErrorCode.VALIDATION_ERROR, "Some fields are missing or invalid.",
+                          errors=field_errors)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, ErrorCode.INTERNAL_ERROR, "Something went wrong on our side.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(HTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(Exception, handle_unexpected)

@@ -1,0 +1,84 @@
+"""Superuser endpoints: find, inspect, change and delete any account."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+
+from app.api.deps import CurrentSuperuser, SessionDep, UserManagerDep
+from app.api.v1.users.schemas import UserAdminUpdate, UserPage, UserRead
+from app.core import errors
+from app.core.errors import responses
+from app.db.crud import user as crud
+from app.db.models import User
+
+router = APIRouter(prefix="/v1/users", tags=["users (superuser)"])
+
+SUPERUSER_ONLY: dict[int | str, dict[str, Any]] = {
+    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."},
+    403: {"model": errors.ErrorBody, "description": "The caller is not a superuser."},
+}
+
+
+async def _get_or_404(manager: UserManagerDep, user_id: uuid.UUID) -> User:
+    user = await manager.user_db.get(user_id)
+    if user is None:
+        raise errors.UserNotFound()
+    return user
+
+
+@router.get("/", response_model=UserPage, responses=SUPERUSER_ONLY)
+async def list_users(
+    _: CurrentSuperuser,
+    session: SessionDep,
+    email: Annotated[str | None, Query(max_length=320, description="Part of the email.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    """Page through accounts, oldest first, optionally filtered by part of the email."""
+    users, total = await crud.list_users(session, email_contains=email, limit=limit, offset=offset)
+    return UserPage(
+        items=[UserRead.model_validate(user) for user in users],
+        total=total, limit=limit, offset=offset,
+    )
+
+
+@router.get("/{user_id}", response_model=UserRead,
+            responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)})
+async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManagerDep) -> User:
+    """One account by id."""
+    return await _get_or_404(manager, user_id)
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound, errors.EmailTaken,
+                                             errors.InvalidNewPassword, errors.CannotModifySelf)},
+)
+async def update_user(
+    user_id: uuid.UUID, body: UserAdminUpdate, actor: CurrentSuperuser,
+    manager: UserManagerDep, request: Request,
+) -> User:
+    """Change any account, including `is_active` and `is_superuser`."""
+    user = await _get_or_404(manager, user_id)
+    changes = body.model_dump(exclude_unset=True)
+    if user.id == actor.id and (changes.get("is_active") is False
+                                or changes.get("is_superuser") is False):
+        raise errors.CannotModifySelf()
+    return await manager.change(user, {k: v for k, v in changes.items() if v is not None}, request)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound, errors.CannotModifySelf)},
+)
+async def delete_user(
+    user_id: uuid.UUID, actor: CurrentSuperuser, manager: UserManagerDep, request: Request
+) -> None:
+    """Delete any account but your own (use DELETE /v1/users/me for that)."""
+    user = await _get_or_404(manager, user_id)
+    if user.id == actor.id:
+        raise errors.CannotModifySelf()
+    await manager.remove(user, request)

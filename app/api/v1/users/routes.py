@@ -1,0 +1,131 @@
+"""The account endpoints: register, log in, and the signed-in user's own profile."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from app.api.deps import CurrentUser, StrategyDep, UserManagerDep
+from app.api.v1.users.schemas import (
+    LoginRequest,
+    PasswordConfirmation,
+    TokenResponse,
+    UserCreate,
+    UserRead,
+    UserSelfUpdate,
+)
+from app.core import errors
+from app.core.errors import responses
+from app.db.models import User
+
+router = APIRouter(prefix="/v1/users", tags=["users"])
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."}
+}
+
+
+async def read_credentials(request: Request) -> LoginRequest:
+    """Credentials from JSON (SPA and mobile clients) or the OAuth2 password form."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    try:
+        if media_type == "application/json":
+            return LoginRequest.model_validate_json(await request.body())
+        if media_type in FORM_TYPES:
+            return LoginRequest.model_validate(dict(await request.form()))
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_input=False)) from exc
+    raise errors.UnsupportedMediaType()
+
+
+LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/LoginRequest"}},
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["username", "password"],
+                "properties": {
+                    "username": {"type": "string", "description": "The account's email."},
+                    "password": {"type": "string", "format": "password"},
+                },
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=responses(errors.UserAlreadyExists, errors.InvalidPassword),
+)
+async def register_user(body: UserCreate, manager: UserManagerDep, request: Request) -> User:
+    """Create an account. Emails are case-insensitive; passwords need 8 characters to 72 bytes."""
+    return await manager.register(email=body.email, password=body.password, request=request)
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    responses=responses(errors.BadCredentials, errors.UnsupportedMediaType),
+    openapi_extra={"requestBody": LOGIN_BODY},
+)
+async def login_user(
+    credentials: Annotated[LoginRequest, Depends(read_credentials)],
+    manager: UserManagerDep,
+    strategy: StrategyDep,
+    request: Request,
+    response: Response,
+) -> TokenResponse:
+    """Trade email and password for a bearer access token (JSON body or OAuth2 form)."""
+    user = await manager.check_credentials(email=credentials.email, password=credentials.password)
+    if user is None:
+        raise errors.BadCredentials()
+    token = await strategy.write_token(user)
+    await manager.on_after_login(user, request)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return TokenResponse(access_token=token, expires_in=strategy.config.lifetime_seconds)
+
+
+@router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)
+async def get_current_user(user: CurrentUser) -> User:
+    """The signed-in user's profile."""
+    return user
+
+
+@router.patch(
+    "/me",
+    response_model=UserRead,
+    responses={
+        **UNAUTHORIZED,
+        **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid,
+                    errors.EmailTaken, errors.InvalidNewPassword),
+    },
+)
+async def update_current_user(
+    body: UserSelfUpdate, user: CurrentUser, manager: UserManagerDep, request: Request
+) -> User:
+    """Change your email and/or password; `current_password` is required for either."""
+    changes = body.model_dump(include={"email", "password"}, exclude_none=True)
+    await manager.require_password(user, body.current_password)
+    return await manager.change(user, changes, request)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNAUTHORIZED,
+               **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid)},
+)
+async def delete_current_user(
+    body: PasswordConfirmation, user: CurrentUser, manager: UserManagerDep, request: Request
+) -> None:
+    """Delete your account for good; `current_password` is required."""
+    await manager.require_password(user, body.current_password)
+    await manager.remove(user, request)

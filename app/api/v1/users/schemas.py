@@ -1,0 +1,77 @@
+"""Request and response bodies of /v1/users."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+
+
+def _trim_and_lowercase(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# Stored and looked up trimmed and lowercased: `Ann@Example.com ` and `ann@example.com`
+# are one account.
+EmailAddress = Annotated[EmailStr, BeforeValidator(_trim_and_lowercase)]
+LoginEmail = Annotated[str, BeforeValidator(_trim_and_lowercase), Field(max_length=320)]
+# Length rules are the password policy's (a 400 with a reason); this only bounds the work.
+Password = Annotated[str, Field(max_length=1024)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # privilege fields from clients are dropped
+
+    email: EmailAddress
+    password: Password
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    is_active: bool
+    is_verified: bool
+    is_superuser: bool
+    created_at: datetime
+
+
+class LoginRequest(BaseModel):
+    # `username` is the OAuth2 password form's name for the same field.
+    email: LoginEmail = Field(validation_alias=AliasChoices("email", "username"))
+    password: Password
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class PasswordConfirmation(BaseModel):
+    current_password: Password | None = None
+
+
+class UserSelfUpdate(PasswordConfirmation):
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailAddress | None = None
+    password: Password | None = None
+
+
+class UserAdminUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress | None = None
+    password: Password | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    is_verified: bool | None = None
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    total: int
+    limit: int
+    offset: int

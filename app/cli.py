@@ -1,0 +1,68 @@
+"""Admin commands: `python -m app.cli create-superuser EMAIL`.
+
+The password comes from SUPERUSER_PASSWORD or an interactive prompt; there is no
+default admin account.
+"""
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from pydantic import TypeAdapter, ValidationError
+
+from app.api.v1.users.schemas import EmailAddress
+from app.context import AppContext
+from app.core.config import get_settings
+from app.core.errors import AppError
+from app.db.models import User
+from app.plugins import UserEvents
+from app.services.users import UserDatabase, UserManager
+
+
+async def create_superuser(email: str, password: str | None) -> str:
+    """Create a superuser, or promote the existing account with this email."""
+    context = AppContext.build(get_settings(), UserEvents())
+    try:
+        async with context.sessionmaker() as session, session.begin():
+            manager = UserManager(UserDatabase(session, User), hasher=context.hasher,
+                                  events=context.events)
+            existing = await manager.user_db.get_by_email(email)
+            if existing is not None:
+                await manager.change(existing, {"is_superuser": True, "is_active": True})
+                return f"Promoted {email} to superuser."
+            await manager.register(email=email, password=password or _ask_password(),
+                                   is_superuser=True)
+            return f"Created superuser {email}."
+    finally:
+        await context.engine.dispose()
+
+
+def _ask_password() -> str:
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat password: "):
+        raise SystemExit("The passwords don't match.")
+    return password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-superuser", help="create or promote a superuser")
+    create.add_argument("email")
+    args = parser.parse_args(argv)
+    try:
+        email = TypeAdapter(EmailAddress).validate_python(args.email)
+        print(asyncio.run(create_superuser(email, os.environ.get("SUPERUSER_PASSWORD"))))
+    except ValidationError:
+        print(f"Not a valid email address: {args.email}", file=sys.stderr)
+        return 2
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""What the running app holds for its requests: built at start-up, kept on `app.state`."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.core.security import PasswordHasher, TokenSettings
+from app.db.engine import create_engine, create_sessionmaker
+from app.plugins import UserEvents
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    hasher: PasswordHasher
+    tokens: TokenSettings
+    events: UserEvents
+
+    @classmethod
+    def build(cls, settings: Settings, events: UserEvents) -> "AppContext":
+        engine = create_engine(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            hasher=PasswordHasher(
+                rounds=settings.bcrypt_rounds, concurrency=settings.hash_concurrency
+            ),
+            tokens=TokenSettings(
+                key=settings.signing_key(),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                lifetime_seconds=settings.access_token_lifetime_seconds,
+            ),
+            events=events,
+        )

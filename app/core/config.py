@@ -1,0 +1,86 @@
+"""Settings, read once from the environment (and an optional `.env` file)."""
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_ROOT / "data"
+MIN_SECRET_KEY_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "production"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{DATA_DIR / 'app.db'}"
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = DATA_DIR / "secret_key"
+    access_token_lifetime_seconds: int = Field(default=900, ge=1, le=3600)
+    jwt_audience: str = "auth-service:access"
+    jwt_issuer: str = "auth-service"
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    plugins: Annotated[list[str], NoDecode] = []
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", "plugins", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def secret_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def production_needs_real_secrets(self) -> "Settings":
+        if self.is_production:
+            if self.secret_key is None:
+                raise ValueError("SECRET_KEY is required when APP_ENV=production")
+            if self.bcrypt_rounds < 10:
+                raise ValueError("BCRYPT_ROUNDS below 10 is not allowed in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    def signing_key(self) -> str:
+        """The JWT key: SECRET_KEY, or in development a random key kept in a local file."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _development_key(self.secret_key_file)
+
+
+def _development_key(path: Path) -> str:
+    # Kept on disk (git-ignored) so restarting the dev server doesn't log everyone out.
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,124 @@
+"""Domain errors: each carries its HTTP status and a stable machine-readable code."""
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorCode(StrEnum):
+    REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
+    REGISTER_INVALID_PASSWORD = "REGISTER_INVALID_PASSWORD"
+    LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
+    CURRENT_PASSWORD_REQUIRED = "CURRENT_PASSWORD_REQUIRED"
+    CURRENT_PASSWORD_INVALID = "CURRENT_PASSWORD_INVALID"
+    UPDATE_USER_EMAIL_ALREADY_EXISTS = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
+    UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ErrorBody(BaseModel):
+    """Every error response has this shape."""
+
+    code: ErrorCode
+    message: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: list[FieldError]
+
+
+class AppError(Exception):
+    """An error a client can act on; rendered as `{"code", "message"}` with its status."""
+
+    status_code: int = 400
+    code: ErrorCode
+    message: str
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+    @classmethod
+    def openapi(cls) -> dict[int | str, dict[str, Any]]:
+        """The `responses=` entry that documents this error on a route."""
+        example = {"code": cls.code, "message": cls.message}
+        return {cls.status_code: {"model": ErrorBody, "description": cls.message,
+                                  "content": {"application/json": {"example": example}}}}
+
+
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """Merge several errors into one `responses=` mapping (same status: first wins)."""
+    merged: dict[int | str, dict[str, Any]] = {}
+    for err in reversed(errors):
+        merged.update(err.openapi())
+    return merged
+
+
+class UserAlreadyExists(AppError):
+    code = ErrorCode.REGISTER_USER_ALREADY_EXISTS
+    message = "An account with this email already exists."
+
+
+class InvalidPassword(AppError):
+    code = ErrorCode.REGISTER_INVALID_PASSWORD
+    message = "The password does not meet the password policy."
+
+
+class BadCredentials(AppError):
+    code = ErrorCode.LOGIN_BAD_CREDENTIALS
+    message = "Incorrect email or password."
+
+
+class CurrentPasswordRequired(AppError):
+    code = ErrorCode.CURRENT_PASSWORD_REQUIRED
+    message = "Enter your current password to make this change."
+
+
+class CurrentPasswordInvalid(AppError):
+    code = ErrorCode.CURRENT_PASSWORD_INVALID
+    message = "The current password is incorrect."
+
+
+class EmailTaken(AppError):
+    code = ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS
+    message = "Another account already uses this email."
+
+
+class InvalidNewPassword(AppError):
+    code = ErrorCode.UPDATE_USER_INVALID_PASSWORD
+    message = "The new password does not meet the password policy."
+
+
+class UserNotFound(AppError):
+    status_code = 404
+    code = ErrorCode.USER_NOT_FOUND
+    message = "No user with this id."
+
+
+class CannotModifySelf(AppError):
+    code = ErrorCode.ADMIN_CANNOT_MODIFY_SELF
+    message = "You can't deactivate, demote or delete your own account here."
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    message = "Send JSON or an HTML form (application/x-www-form-urlencoded)."

@@ -1,0 +1,97 @@
+"""The only place that knows algorithms and keys: password hashing and access tokens."""
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import jwt
+from fastapi_users.password import PasswordHelper
+from pwdlib import PasswordHash
+from pwdlib.hashers.bcrypt import BcryptHasher
+
+JWT_ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
+LEEWAY_SECONDS = 5
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
+
+
+class PasswordHasher:
+    """bcrypt via fastapi-users' PasswordHelper, run off the event loop.
+
+    bcrypt releases the GIL, so worker threads hash in parallel while the loop keeps
+    serving; the limiter caps how many hashes run at once so a burst of logins queues
+    instead of starving everything else of CPU.
+    """
+
+    def __init__(self, *, rounds: int, concurrency: int) -> None:
+        self._helper = PasswordHelper(PasswordHash((BcryptHasher(rounds=rounds),)))
+        self._limiter = anyio.CapacityLimiter(concurrency)
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._helper.hash, password, limiter=self._limiter)
+
+    async def verify(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
+        """Check a password; the second value is a fresh hash when the cost setting changed."""
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            # Can't be right (we never store such a hash); spend the same time anyway.
+            await self.waste_time()
+            return False, None
+        return await anyio.to_thread.run_sync(
+            self._helper.verify_and_update, password, hashed_password, limiter=self._limiter
+        )
+
+    async def waste_time(self) -> None:
+        """Do the work of one verification, so unknown accounts answer as slowly as known ones."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        await anyio.to_thread.run_sync(
+            self._helper.verify_and_update, "not-the-password", self._dummy_hash,
+            limiter=self._limiter,
+        )
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    key: str
+    issuer: str
+    audience: str
+    lifetime_seconds: int
+
+
+def create_access_token(
+    config: TokenSettings, *, subject: str, extra_claims: dict[str, Any] | None = None
+) -> str:
+    """Sign a short-lived access JWT for `subject` (a user id)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": config.issuer,
+        "aud": config.audience,
+        "sub": subject,
+        "iat": now,
+        "exp": now + config.lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+        **(extra_claims or {}),
+    }
+    return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
+
+
+def verify_token(
+    config: TokenSettings, token: str, *, required: tuple[str, ...] = REQUIRED_CLAIMS
+) -> dict[str, Any] | None:
+    """Return the claims of a valid access token, or None for anything else."""
+    try:
+        return jwt.decode(
+            token,
+            config.key,
+            algorithms=[JWT_ALGORITHM],  # pinned: never trust the header's `alg`
+            audience=config.audience,
+            issuer=config.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": list(required)},
+        )
+    except jwt.PyJWTError:
+        return None

@@ -1,0 +1,30 @@
+"""Database models. Import every model here so Alembic's autogenerate sees them."""
+
+import uuid
+from datetime import datetime
+
+from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
+from sqlalchemy import DateTime, Index, String, Uuid, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
+    """fastapi-users' user columns, with a portable UUID key and case-insensitive emails."""
+
+    __tablename__ = "users"  # `user` is a reserved word in PostgreSQL
+    __mapper_args__ = {"eager_defaults": True}  # created_at comes back in the INSERT
+
+    # sqlalchemy.Uuid instead of fastapi-users' GUID: native on PostgreSQL, portable to
+    # SQLite, and autogenerate renders it without a third-party import.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # Stored trimmed and lowercased; uniqueness is the functional index below, not this column.
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+# Lookups compare lower(email) so this one index serves both uniqueness and login.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)

@@ -1,0 +1,60 @@
+"""Builds the application: settings, logging, middleware, routers, frontend, errors, lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api import health
+from app.api.error_handlers import install_error_handlers
+from app.api.middleware import BodySizeLimit, SecurityHeaders
+from app.api.v1.users import admin_routes, routes
+from app.context import AppContext
+from app.core.config import Settings, get_settings
+from app.plugins import UserEvents, load_plugins
+from app.web.frontend import mount_frontend
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    events = UserEvents()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.context = AppContext.build(settings, events)
+        try:
+            yield
+        finally:
+            await app.state.context.engine.dispose()
+
+    app = FastAPI(
+        title="Auth service",
+        summary="Register, log in and manage accounts.",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(routes.router)
+    app.include_router(admin_routes.router)
+    for plugin in load_plugins(settings.plugins):
+        plugin.setup(app, events)
+    mount_frontend(app)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+app = create_app()
