@@ -14,16 +14,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.api.v1.users.schemas import EmailAddress
 from app.context import AppContext
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.db.models import User
 from app.plugins import UserEvents
 from app.services.users import UserDatabase, UserManager
 
 
-async def create_superuser(email: str, password: str | None) -> str:
+async def create_superuser(settings: Settings, email: str, password: str | None) -> str:
     """Create a superuser, or promote the existing account with this email."""
-    context = AppContext.build(get_settings(), UserEvents())
+    context = AppContext.build(settings, UserEvents())
     try:
         async with context.sessionmaker() as session, session.begin():
             manager = UserManager(UserDatabase(session, User), hasher=context.hasher,
@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         email = TypeAdapter(EmailAddress).validate_python(args.email)
-        print(asyncio.run(create_superuser(email, os.environ.get("SUPERUSER_PASSWORD"))))
+        print(asyncio.run(
+            create_superuser(get_settings(), email, os.environ.get("SUPERUSER_PASSWORD"))
+        ))
     except ValidationError:
         print(f"Not a valid email address: {args.email}", file=sys.stderr)
         return 2

@@ -1,0 +1,56 @@
+# The project's vocabulary. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test e2e lint fmt migration migrate bench install dev-install browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+install: $(VENV)/.runtime
+dev-install: $(VENV)/.dev
+
+migrate: install  ## apply migrations to DATABASE_URL (default: SQLite in data/)
+	$(BIN)/alembic upgrade head
+
+run: migrate  ## serve on http://127.0.0.1:8000
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+browser:  ## Debian's Chromium for the browser tests
+	bash scripts/install-chromium.sh
+
+test: dev-install browser  ## the whole suite against PostgreSQL at TEST_DATABASE_URL
+	$(BIN)/pytest
+
+e2e: dev-install browser  ## only the browser tests
+	$(BIN)/pytest -m e2e tests/e2e
+
+lint: dev-install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests bench
+
+fmt: dev-install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migration: dev-install  ## make migration m="add a column"
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: dev-install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
