@@ -1,0 +1,143 @@
+// Entry point: session state, navigation bar and the route table.
+
+import * as api from "./api.js";
+import { announce, h } from "./dom.js";
+import { navigate, startRouter } from "./router.js";
+import { adminView } from "./views/admin.js";
+import { loginView } from "./views/login.js";
+import { notFoundView } from "./views/not-found.js";
+import { profileView } from "./views/profile.js";
+import { registerView } from "./views/register.js";
+
+const ROUTES = {
+  "/login": loginView,
+  "/register": registerView,
+  "/profile": profileView,
+  "/admin": adminView,
+};
+
+const session = {
+  user: null,
+  // Shown once by the next view, e.g. "You have logged out."
+  notice: null,
+  // Filled in on the login form after registering.
+  email: "",
+};
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+
+function setUser(user) {
+  session.user = user;
+  renderNav(currentPath());
+}
+
+function setNotice(text, kind = "info") {
+  session.notice = { text, kind };
+}
+
+/** The pending notice as an element (or null), shown only once. */
+function takeNotice() {
+  const notice = session.notice;
+  session.notice = null;
+  if (!notice) return null;
+  announce(notice.text);
+  return h("p", { class: `notice notice--${notice.kind}`, text: notice.text });
+}
+
+function logOut() {
+  api.logOut();
+  session.user = null;
+  setNotice("You have logged out.", "success");
+  navigate("/login");
+}
+
+function currentPath() {
+  return window.location.pathname.replace(/\/+$/, "") || "/";
+}
+
+function loginUrlReturningHere() {
+  const here = window.location.pathname + window.location.search;
+  return `/login?next=${encodeURIComponent(here)}`;
+}
+
+api.onSessionExpired(() => {
+  session.user = null;
+  // An open modal would keep the login form inert.
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  setNotice("Your session has expired. Log in again to continue.", "warning");
+  // Several requests can fail at once; only the first one redirects.
+  if (currentPath() !== "/login") navigate(loginUrlReturningHere(), { replace: true });
+});
+
+function navLink(path, label, activePath) {
+  return h("a", {
+    href: path,
+    "data-link": true,
+    class: "site-nav__link",
+    "aria-current": path === activePath ? "page" : null,
+    text: label,
+  });
+}
+
+function renderNav(activePath) {
+  const items = [];
+  if (api.isLoggedIn()) {
+    items.push(navLink("/profile", "Profile", activePath));
+    if (session.user?.is_superuser) items.push(navLink("/admin", "Users", activePath));
+    items.push(h("button", { type: "button", class: "site-nav__link site-nav__button", onclick: logOut, text: "Log out" }));
+  } else {
+    items.push(navLink("/login", "Log in", activePath));
+    items.push(navLink("/register", "Register", activePath));
+  }
+  nav.replaceChildren(h("ul", { class: "site-nav__list" }, items.map((item) => h("li", {}, item))));
+}
+
+function render({ focus }) {
+  const url = new URL(window.location.href);
+  const path = currentPath();
+
+  if (path === "/") {
+    navigate(api.isLoggedIn() ? "/profile" : "/login", { replace: true });
+    return;
+  }
+  const view = ROUTES[path] ?? notFoundView;
+  if (view.access === "user" && !api.isLoggedIn()) {
+    if (!session.notice) setNotice("Log in to see this page.");
+    navigate(loginUrlReturningHere(), { replace: true });
+    return;
+  }
+  if (view.access === "guest" && api.isLoggedIn()) {
+    navigate("/profile", { replace: true });
+    return;
+  }
+
+  document.title = `${view.title} · Account`;
+  renderNav(path);
+  const context = {
+    params: url.searchParams,
+    session,
+    setUser,
+    setNotice,
+    takeNotice,
+    logOut,
+    navigate,
+  };
+  main.replaceChildren(view.render(context));
+  // After an in-app navigation, start screen readers and the Tab key at the
+  // new view's heading, as a full page load would.
+  if (focus) main.querySelector("h1")?.focus();
+}
+
+async function boot() {
+  if (await api.restoreSession()) {
+    try {
+      session.user = await api.getMe();
+    } catch {
+      api.logOut();
+    }
+  }
+  startRouter(render);
+}
+
+boot();

@@ -1,0 +1,241 @@
+import * as api from "../api.js";
+import { announce, formatDate, h, srOnly } from "../dom.js";
+import { openConfirmDialog } from "../dialog.js";
+import { describeError } from "../errors.js";
+import { createForm, field } from "../forms.js";
+import { setUrl } from "../router.js";
+
+const PAGE_SIZE = 20;
+
+export const adminView = {
+  title: "Users",
+  access: "user",
+  render(ctx) {
+    const state = {
+      email: (ctx.params.get("email") ?? "").trim(),
+      offset: Math.max(0, Number.parseInt(ctx.params.get("offset") ?? "0", 10) || 0),
+      loading: false,
+    };
+    const body = h("div", { class: "stack", "aria-busy": "true" }, h("p", { text: "Loading users…" }));
+    const heading = h("h1", { id: "admin-title", tabindex: "-1", text: "Users" });
+    const view = h("section", { class: "card card--wide", "aria-labelledby": "admin-title" }, heading, ctx.takeNotice(), body);
+
+    const search = field({
+      name: "email",
+      label: "Search by email",
+      type: "search",
+      autocomplete: "off",
+      hint: "Part of an address is enough, for example @example.com.",
+      value: state.email,
+    });
+    search.input.setAttribute("spellcheck", "false");
+    const searchForm = createForm({
+      fields: [search],
+      submitLabel: "Search",
+      busyLabel: "Searching…",
+      submit: async () => {
+        state.email = search.input.value.trim();
+        state.offset = 0;
+        setUrl(urlFor(state));
+        await load({ focusSummary: true });
+      },
+    });
+    searchForm.form.setAttribute("role", "search");
+    searchForm.form.classList.add("search-form");
+
+    const summary = h("p", { class: "results-summary", tabindex: "-1" });
+    const loadError = h("p", { class: "notice notice--error", role: "alert", hidden: true });
+    const list = h("ul", { class: "user-list" });
+    const previous = h("button", { type: "button", class: "button button--secondary", text: "Previous page" });
+    const next = h("button", { type: "button", class: "button button--secondary", text: "Next page" });
+    const pageInfo = h("p", { class: "pager__info" });
+    const pager = h("nav", { class: "pager", "aria-label": "Pages of users" }, previous, pageInfo, next);
+
+    const goTo = (offset) => {
+      if (state.loading) return;
+      state.offset = offset;
+      setUrl(urlFor(state));
+      load({ focusSummary: true });
+    };
+    previous.addEventListener("click", () => goTo(Math.max(0, state.offset - PAGE_SIZE)));
+    next.addEventListener("click", () => goTo(state.offset + PAGE_SIZE));
+
+    let shown = false;
+    async function load({ focusSummary = false } = {}) {
+      state.loading = true;
+      list.setAttribute("aria-busy", "true");
+      try {
+        let page = await api.listUsers({ email: state.email, limit: PAGE_SIZE, offset: state.offset });
+        if (page.items.length === 0 && page.total > 0 && state.offset > 0) {
+          // The last page emptied (deletions, a stale link): show the last real one.
+          state.offset = Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE;
+          setUrl(urlFor(state), { replace: true });
+          page = await api.listUsers({ email: state.email, limit: PAGE_SIZE, offset: state.offset });
+        }
+        showPage(page);
+        loadError.hidden = true;
+      } catch (error) {
+        if (error.sessionExpired) return;
+        if (error.code === "FORBIDDEN") {
+          body.removeAttribute("aria-busy");
+          body.replaceChildren(
+            h("p", { class: "notice notice--error", text: "You need administrator rights to see this page." }),
+            h("p", {}, h("a", { href: "/profile", "data-link": true, text: "Go to your profile" })),
+          );
+          return;
+        }
+        loadError.textContent = describeError(error)[0].text;
+        loadError.hidden = false;
+        if (!shown) body.replaceChildren(loadError);
+      } finally {
+        state.loading = false;
+        list.removeAttribute("aria-busy");
+      }
+      if (focusSummary) summary.focus();
+    }
+
+    function showPage(page) {
+      if (!shown) {
+        shown = true;
+        body.removeAttribute("aria-busy");
+        body.replaceChildren(searchForm.form, loadError, summary, list, pager);
+      }
+      const first = page.total === 0 ? 0 : page.offset + 1;
+      const last = page.offset + page.items.length;
+      const matching = state.email ? ` matching “${state.email}”` : "";
+      summary.textContent =
+        page.total === 0
+          ? `No users${matching}.`
+          : `Showing ${first}–${last} of ${page.total} user${page.total === 1 ? "" : "s"}${matching}.`;
+      list.replaceChildren(
+        ...page.items.map((user) =>
+          userCard(user, {
+            isSelf: user.id === ctx.session.user?.id,
+            onGone: () => load({ focusSummary: true }),
+          }),
+        ),
+      );
+      const pages = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
+      const current = Math.floor(page.offset / PAGE_SIZE) + 1;
+      pageInfo.textContent = `Page ${current} of ${pages}`;
+      previous.disabled = page.offset === 0;
+      next.disabled = page.offset + page.items.length >= page.total;
+      pager.hidden = pages === 1;
+    }
+
+    load();
+    return view;
+  },
+};
+
+function urlFor({ email, offset }) {
+  const query = new URLSearchParams();
+  if (email) query.set("email", email);
+  if (offset > 0) query.set("offset", String(offset));
+  const text = query.toString();
+  return text ? `/admin?${text}` : "/admin";
+}
+
+/** One user with their actions. onGone() reloads the list after a delete. */
+function userCard(initialUser, { isSelf, onGone }) {
+  const item = h("li", { class: "user-card" });
+  const problem = h("p", { class: "notice notice--error", role: "alert", hidden: true });
+  let user = initialUser;
+
+  const showProblem = (error) => {
+    if (error.sessionExpired) return;
+    problem.textContent = describeError(error)[0].text;
+    problem.hidden = false;
+    if (error.code === "USER_NOT_FOUND") window.setTimeout(onGone, 1500);
+  };
+
+  async function run(button, busyLabel, action) {
+    if (button.getAttribute("aria-disabled") === "true") return;
+    problem.hidden = true;
+    const label = button.textContent;
+    button.setAttribute("aria-disabled", "true");
+    button.classList.add("is-busy");
+    button.textContent = busyLabel;
+    try {
+      await action();
+    } catch (error) {
+      button.removeAttribute("aria-disabled");
+      button.classList.remove("is-busy");
+      button.textContent = label;
+      showProblem(error);
+    }
+  }
+
+  const update = (button, changes, done) =>
+    run(button, "Saving…", async () => {
+      user = await api.updateUser(user.id, changes);
+      render();
+      announce(done(user));
+      item.querySelector(`[data-action="${button.dataset.action}"]`)?.focus();
+    });
+
+  function actions() {
+    const who = srOnly(` ${user.email}`);
+    const toggleActive = h(
+      "button",
+      { type: "button", class: "button button--secondary button--small", "data-action": "active" },
+      user.is_active ? "Deactivate" : "Reactivate",
+      who.cloneNode(true),
+    );
+    toggleActive.addEventListener("click", () =>
+      update(toggleActive, { is_active: !user.is_active }, (u) =>
+        u.is_active ? `${u.email} is active again.` : `${u.email} is deactivated and can't log in.`,
+      ),
+    );
+    const toggleAdmin = h(
+      "button",
+      { type: "button", class: "button button--secondary button--small", "data-action": "admin" },
+      user.is_superuser ? "Remove admin rights" : "Make admin",
+      who.cloneNode(true),
+    );
+    toggleAdmin.addEventListener("click", () =>
+      update(toggleAdmin, { is_superuser: !user.is_superuser }, (u) =>
+        u.is_superuser ? `${u.email} is now an administrator.` : `${u.email} is no longer an administrator.`,
+      ),
+    );
+    const remove = h(
+      "button",
+      { type: "button", class: "button button--danger button--small", "data-action": "delete" },
+      "Delete…",
+      who.cloneNode(true),
+    );
+    remove.addEventListener("click", () =>
+      openConfirmDialog({
+        title: `Delete ${user.email}?`,
+        text: "The account is removed for good and its owner can't log in any more. This can't be undone.",
+        confirmLabel: "Delete user",
+        busyLabel: "Deleting…",
+        submit: async () => {
+          await api.deleteUser(user.id);
+          return () => {
+            announce(`${user.email} has been deleted.`);
+            onGone();
+          };
+        },
+      }),
+    );
+    return h("div", { class: "user-card__actions" }, toggleActive, toggleAdmin, remove);
+  }
+
+  function render() {
+    const badges = [
+      h("span", { class: `badge ${user.is_active ? "badge--ok" : "badge--off"}`, text: user.is_active ? "Active" : "Deactivated" }),
+      h("span", { class: "badge", text: user.is_verified ? "Verified" : "Not verified" }),
+      user.is_superuser ? h("span", { class: "badge badge--admin", text: "Administrator" }) : null,
+    ];
+    item.replaceChildren(
+      h("h2", { class: "user-card__email", text: user.email }),
+      h("p", { class: "user-card__meta" }, badges, h("span", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)}` })),
+      isSelf ? h("p", { class: "user-card__self", text: "This is you. Change your own account on your profile page." }) : actions(),
+      problem,
+    );
+  }
+
+  render();
+  return item;
+}
