@@ -18,6 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.db.models import User
 from app.plugins import UserEvents
+from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
 
@@ -27,7 +28,8 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
     try:
         async with context.sessionmaker() as session, session.begin():
             manager = UserManager(UserDatabase(session, User), hasher=context.hasher,
-                                  events=context.events)
+                                  events=context.events,
+                                  sessions=SessionService(session, settings))
             existing = await manager.user_db.get_by_email(email)
             if existing is not None:
                 await manager.change(existing, {"is_superuser": True, "is_active": True})

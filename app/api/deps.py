@@ -1,6 +1,7 @@
 """Dependencies, named once so routes read like plain signatures."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,9 +10,11 @@ from fastapi_users.authentication import AuthenticationBackend, BearerTransport
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
+from app.core.security import verify_token
 from app.db.models import User
 from app.db.session import get_session
 from app.services.auth import AccessTokenStrategy
+from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
 LOGIN_PATH = "/v1/users/login"
@@ -28,8 +31,17 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_user_manager(session: SessionDep, context: ContextDep) -> UserManager:
-    return UserManager(UserDatabase(session, User), hasher=context.hasher, events=context.events)
+def get_sessions(session: SessionDep, context: ContextDep) -> SessionService:
+    return SessionService(session, context.settings)
+
+
+SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+
+
+def get_user_manager(session: SessionDep, context: ContextDep,
+                     sessions: SessionsDep) -> UserManager:
+    return UserManager(UserDatabase(session, User), hasher=context.hasher,
+                       events=context.events, sessions=sessions)
 
 
 def get_strategy(context: ContextDep) -> AccessTokenStrategy:
@@ -45,3 +57,23 @@ UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
 StrategyDep = Annotated[AccessTokenStrategy, Depends(get_strategy)]
 CurrentUser = Annotated[User, Depends(fastapi_users.current_user(active=True))]
 CurrentSuperuser = Annotated[User, Depends(fastapi_users.current_user(active=True, superuser=True))]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: uuid.UUID
+
+
+def get_signed_in(
+    user_and_token: Annotated[tuple[User, str],
+                              Depends(fastapi_users.authenticator.current_user_token(active=True))],
+    context: ContextDep,
+) -> SignedIn:
+    user, token = user_and_token
+    claims = verify_token(context.tokens, token)  # already verified; read its session id
+    assert claims is not None
+    return SignedIn(user=user, session_id=uuid.UUID(claims["sid"]))
+
+
+CurrentSession = Annotated[SignedIn, Depends(get_signed_in)]

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path = DATA_DIR / "secret_key"
     access_token_lifetime_seconds: int = Field(default=900, ge=1, le=3600)
+    refresh_token_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=120)
+    session_purge_interval_seconds: int = Field(default=3600, ge=1)
+    cookie_secure: bool | None = None  # default: on in production
     jwt_audience: str = "auth-service:access"
     jwt_issuer: str = "auth-service"
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
@@ -58,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production if self.cookie_secure is None else self.cookie_secure
 
     def signing_key(self) -> str:
         """The JWT key: SECRET_KEY, or in development a random key kept in a local file."""

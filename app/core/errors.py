@@ -16,6 +16,9 @@ class ErrorCode(StrEnum):
     UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"
     USER_NOT_FOUND = "USER_NOT_FOUND"
     ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
+    REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    CSRF_CHECK_FAILED = "CSRF_CHECK_FAILED"
     UNAUTHORIZED = "UNAUTHORIZED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
@@ -122,3 +125,25 @@ class UnsupportedMediaType(AppError):
     status_code = 415
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Send JSON or an HTML form (application/x-www-form-urlencoded)."
+
+
+class RefreshTokenInvalid(AppError):
+    status_code = 401
+    code = ErrorCode.REFRESH_TOKEN_INVALID
+    message = "Your session has ended. Sign in again."
+
+
+class RefreshTokenReused(RefreshTokenInvalid):
+    message = "This session was ended because its refresh token was used twice. Sign in again."
+
+
+class SessionNotFound(AppError):
+    status_code = 404
+    code = ErrorCode.SESSION_NOT_FOUND
+    message = "No active session with this id."
+
+
+class CsrfCheckFailed(AppError):
+    status_code = 403
+    code = ErrorCode.CSRF_CHECK_FAILED
+    message = "Cookie requests must come from this site's own pages."

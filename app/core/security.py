@@ -1,5 +1,6 @@
 """The only place that knows algorithms and keys: password hashing and access tokens."""
 
+import hashlib
 import secrets
 import time
 import uuid
@@ -13,7 +14,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 JWT_ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
 LEEWAY_SECONDS = 5
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
 
@@ -54,6 +55,17 @@ class PasswordHasher:
         )
 
 
+def new_refresh_token() -> tuple[str, str]:
+    """A random opaque refresh token (256 bits) and the digest we store instead of it."""
+    token = secrets.token_urlsafe(32)
+    return token, refresh_token_digest(token)
+
+
+def refresh_token_digest(token: str) -> str:
+    # A fast hash is right here: the token is random, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class TokenSettings:
     key: str
@@ -62,19 +74,17 @@ class TokenSettings:
     lifetime_seconds: int
 
 
-def create_access_token(
-    config: TokenSettings, *, subject: str, extra_claims: dict[str, Any] | None = None
-) -> str:
-    """Sign a short-lived access JWT for `subject` (a user id)."""
+def create_access_token(config: TokenSettings, *, subject: str, session_id: str) -> str:
+    """Sign a short-lived access JWT for a user (`sub`) within one session (`sid`)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": config.issuer,
         "aud": config.audience,
         "sub": subject,
+        "sid": session_id,
         "iat": now,
         "exp": now + config.lifetime_seconds,
         "jti": uuid.uuid4().hex,
-        **(extra_claims or {}),
     }
     return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
 

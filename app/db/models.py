@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
-from sqlalchemy import DateTime, Index, String, Uuid, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -28,3 +28,37 @@ class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
 
 # Lookups compare lower(email) so this one index serves both uniqueness and login.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class AuthSession(Base):
+    """One signed-in device: access tokens name it (`sid`), refresh tokens belong to it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Slides forward on every refresh: a session ends after this long unused.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True,
+                                                 nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class RefreshToken(Base):
+    """A refresh token, stored only as its SHA-256 digest. Rotated tokens are kept until
+    they expire, so presenting one again is recognised as reuse (theft)."""
+
+    __tablename__ = "refresh_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True,
+                                                 nullable=False)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

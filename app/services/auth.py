@@ -1,17 +1,19 @@
-"""Access tokens: fastapi-users' JWT strategy with the claims and checks we require."""
+"""Access tokens: fastapi-users' JWT strategy, bound to server-side sessions."""
 
 import uuid
 
-from fastapi_users import exceptions as fastapi_users_exceptions
 from fastapi_users.authentication import JWTStrategy
 from fastapi_users.manager import BaseUserManager
 
 from app.core.security import TokenSettings, create_access_token, verify_token
+from app.db.crud import session as crud
 from app.db.models import User
+from app.services.sessions import utcnow
 
 
 class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
-    """Issues JWTs with iss/aud/sub/iat/exp/jti and accepts only tokens that carry all of them."""
+    """Issues JWTs with iss/aud/sub/sid/iat/exp/jti; accepts only tokens carrying all of
+    them whose session is still live, checked in the same query that loads the user."""
 
     def __init__(self, config: TokenSettings) -> None:
         super().__init__(
@@ -21,8 +23,11 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
         )
         self.config = config
 
+    def issue(self, user: User, session_id: uuid.UUID) -> str:
+        return create_access_token(self.config, subject=str(user.id), session_id=str(session_id))
+
     async def write_token(self, user: User) -> str:
-        return create_access_token(self.config, subject=str(user.id))
+        raise NotImplementedError("Access tokens belong to a session: use issue(user, sid).")
 
     async def read_token(
         self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]
@@ -30,7 +35,10 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
         if token is None or (claims := verify_token(self.config, token)) is None:
             return None
         try:
-            user_id = user_manager.parse_id(claims["sub"])
-        except fastapi_users_exceptions.InvalidID:
+            user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+        except (TypeError, ValueError, AttributeError):
             return None
-        return await user_manager.user_db.get(user_id)
+        session = user_manager.user_db.session  # type: ignore[attr-defined]
+        return await crud.get_user_in_session(
+            session, user_id=user_id, session_id=session_id, now=utcnow()
+        )

@@ -20,6 +20,7 @@ from app.db.crud import user as crud
 from app.db.models import User
 from app.plugins import UserEvents
 from app.services.passwords import password_problem
+from app.services.sessions import SessionService
 
 
 class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
@@ -45,10 +46,12 @@ class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
 class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     user_db: UserDatabase
 
-    def __init__(self, user_db: UserDatabase, *, hasher: PasswordHasher, events: UserEvents):
+    def __init__(self, user_db: UserDatabase, *, hasher: PasswordHasher, events: UserEvents,
+                 sessions: SessionService):
         super().__init__(user_db)
         self.hasher = hasher
         self.events = events
+        self.sessions = sessions
 
     async def register(self, *, email: str, password: str, request: Request | None = None,
                        is_superuser: bool = False) -> User:
@@ -86,9 +89,13 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         if not valid:
             raise errors.CurrentPasswordInvalid()
 
-    async def change(self, user: User, changes: dict[str, Any],
-                     request: Request | None = None) -> User:
-        """Apply profile changes (`email`, `password`, flags) with the policy checks."""
+    async def change(self, user: User, changes: dict[str, Any], request: Request | None = None,
+                     *, keep_session: uuid.UUID | None = None) -> User:
+        """Apply profile changes (`email`, `password`, flags) with the policy checks.
+
+        A new email or password ends every session but `keep_session` (the one making the
+        change); deactivation ends them all.
+        """
         values = dict(changes)
         new_email = values.get("email", user.email)
         if "email" in values and values["email"] == user.email:
@@ -105,6 +112,10 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             updated = await self.user_db.update(user, values)
         except IntegrityError as exc:
             raise errors.EmailTaken() from exc
+        if values.get("is_active") is False:
+            await self.sessions.revoke_all(user.id)
+        elif "email" in values or "hashed_password" in values:
+            await self.sessions.revoke_all(user.id, keep=keep_session)
         await self.events.emit("user_updated", updated, request)
         return updated
 

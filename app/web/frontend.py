@@ -1,29 +1,46 @@
 """Serves the browser app from public/, with index.html for client-side routes."""
 
-from pathlib import Path
-
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from app.core.config import PROJECT_ROOT
 
 PUBLIC_DIR = PROJECT_ROOT / "public"
-API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+# Paths the frontend never answers for: a missing API route stays a JSON 404.
+NOT_FRONTEND_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+# No build step means no content-hashed file names, so browsers must revalidate
+# (cheap, thanks to ETag) instead of caching a stale module next to a fresh one.
+REVALIDATE = {"Cache-Control": "no-cache"}
+
+
+class FrontendFiles(StaticFiles):
+    """Static files, plus index.html for any other page URL (`/profile`, `/admin?...`)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or not _is_page_request(scope):
+                raise
+            response = FileResponse(PUBLIC_DIR / "index.html")
+        response.headers.update(REVALIDATE)
+        return response
+
+
+def _is_page_request(scope: Scope) -> bool:
+    """A browser navigating to an app URL, not a script, an image or an API call."""
+    path: str = scope["path"]
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in NOT_FRONTEND_PREFIXES):
+        return False
+    accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+    return "text/html" in accept
 
 
 def mount_frontend(app: FastAPI) -> None:
-    index = PUBLIC_DIR / "index.html"
-    if not index.exists():
+    """Serve public/ at `/`; call after the API routers so they match first."""
+    if not (PUBLIC_DIR / "index.html").is_file():
         return
-
-    @app.exception_handler(404)
-    async def fallback_to_index(request: Request, exc: Exception) -> object:
-        if request.method == "GET" and not request.url.path.startswith(API_PREFIXES) and \
-                "text/html" in request.headers.get("accept", ""):
-            return FileResponse(index)
-        from app.api.error_handlers import handle_http_exception
-
-        return await handle_http_exception(request, exc)
-
-    app.mount("/", StaticFiles(directory=Path(PUBLIC_DIR), html=True), name="frontend")
+    app.mount("/", FrontendFiles(directory=PUBLIC_DIR, html=True), name="frontend")

@@ -2,11 +2,12 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from app.api.deps import CurrentUser, StrategyDep, UserManagerDep
+from app.api.deps import ContextDep, CurrentSession, CurrentUser, StrategyDep, UserManagerDep
 from app.api.v1.users.schemas import (
     LoginRequest,
     PasswordConfirmation,
@@ -15,6 +16,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
+from app.api.v1.users.tokens import client_of, requested_delivery, token_response
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
@@ -72,6 +74,7 @@ async def register_user(body: UserCreate, manager: UserManagerDep, request: Requ
 @router.post(
     "/login",
     response_model=TokenResponse,
+    response_model_exclude_none=True,
     responses=responses(errors.BadCredentials, errors.UnsupportedMediaType),
     openapi_extra={"requestBody": LOGIN_BODY},
 )
@@ -79,18 +82,17 @@ async def login_user(
     credentials: Annotated[LoginRequest, Depends(read_credentials)],
     manager: UserManagerDep,
     strategy: StrategyDep,
+    context: ContextDep,
     request: Request,
-    response: Response,
-) -> TokenResponse:
-    """Trade email and password for a bearer access token (JSON body or OAuth2 form)."""
+) -> JSONResponse:
+    """Start a session: an access token, plus a refresh token in the body or, with
+    `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie. JSON body or OAuth2 form."""
     user = await manager.check_credentials(email=credentials.email, password=credentials.password)
     if user is None:
         raise errors.BadCredentials()
-    token = await strategy.write_token(user)
+    grant = await manager.sessions.start(user, client_of(request))
     await manager.on_after_login(user, request)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return TokenResponse(access_token=token, expires_in=strategy.config.lifetime_seconds)
+    return token_response(grant, strategy, requested_delivery(request), context.settings)
 
 
 @router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)
@@ -109,12 +111,14 @@ async def get_current_user(user: CurrentUser) -> User:
     },
 )
 async def update_current_user(
-    body: UserSelfUpdate, user: CurrentUser, manager: UserManagerDep, request: Request
+    body: UserSelfUpdate, signed_in: CurrentSession, manager: UserManagerDep, request: Request
 ) -> User:
-    """Change your email and/or password; `current_password` is required for either."""
+    """Change your email and/or password; `current_password` is required for either.
+    Your other sessions are signed out; this one stays."""
     changes = body.model_dump(include={"email", "password"}, exclude_none=True)
-    await manager.require_password(user, body.current_password)
-    return await manager.change(user, changes, request)
+    await manager.require_password(signed_in.user, body.current_password)
+    return await manager.change(signed_in.user, changes, request,
+                                keep_session=signed_in.session_id)
 
 
 @router.delete(

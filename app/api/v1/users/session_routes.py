@@ -1,0 +1,106 @@
+"""Sessions: refresh with rotation, logout, and the signed-in user's list of devices."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.api.deps import ContextDep, CurrentSession, SessionsDep, StrategyDep, fastapi_users
+from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
+from app.api.error_handlers import error_response
+from app.api.v1.users.tokens import (
+    clear_refresh_cookie,
+    client_of,
+    presented_refresh_token,
+    token_response,
+)
+from app.core import errors
+from app.core.errors import responses
+from app.core.security import verify_token
+from app.db.models import User
+
+router = APIRouter(prefix="/v1/users", tags=["sessions"])
+
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."}
+}
+OptionalUserToken = Annotated[
+    tuple[User | None, str | None],
+    Depends(fastapi_users.authenticator.current_user_token(optional=True)),
+]
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    responses=responses(errors.RefreshTokenInvalid, errors.CsrfCheckFailed),
+)
+async def refresh_session(
+    request: Request, sessions: SessionsDep, strategy: StrategyDep, context: ContextDep,
+    body: RefreshRequest | None = None,
+) -> JSONResponse:
+    """Trade a refresh token (JSON body, or the cookie with `X-Refresh-Token-Delivery:
+    cookie`) for a new access token and a new refresh token; the old one stops working."""
+    presented = presented_refresh_token(request, body.refresh_token if body else None)
+    if presented.value is None:
+        raise errors.RefreshTokenInvalid()
+    try:
+        grant = await sessions.refresh(presented.value, client_of(request))
+    except errors.RefreshTokenInvalid as exc:
+        response = error_response(exc.status_code, exc.code, exc.message)
+        if presented.delivery == "cookie":
+            clear_refresh_cookie(response, context.settings)
+        return response
+    return token_response(grant, strategy, presented.delivery, context.settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses=responses(errors.CsrfCheckFailed))
+async def logout_user(
+    request: Request, user_token: OptionalUserToken, sessions: SessionsDep,
+    strategy: StrategyDep, context: ContextDep, body: RefreshRequest | None = None,
+) -> Response:
+    """End this session now: its access and refresh tokens stop working. Identify it by
+    the bearer token, or by the refresh token (body or cookie). Always 204."""
+    user, token = user_token
+    claims = verify_token(strategy.config, token) if user is not None and token else None
+    if user is not None and claims is not None:
+        await sessions.revoke(user.id, uuid.UUID(claims["sid"]))
+    else:
+        presented = presented_refresh_token(request, body.refresh_token if body else None)
+        owner = await sessions.owner_of(presented.value) if presented.value else None
+        if owner is not None:
+            await sessions.revoke(owner.user_id, owner.id)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_refresh_cookie(response, context.settings)
+    return response
+
+
+@router.get("/me/sessions", response_model=list[SessionRead], responses=UNAUTHORIZED)
+async def list_my_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> list[SessionRead]:
+    """Your signed-in devices, most recently used first; `current` marks this one."""
+    return [
+        SessionRead.model_validate(live).model_copy(
+            update={"current": live.id == signed_in.session_id}
+        )
+        for live in await sessions.live_sessions(signed_in.user)
+    ]
+
+
+@router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={**UNAUTHORIZED, **responses(errors.SessionNotFound)})
+async def revoke_my_session(
+    session_id: uuid.UUID, signed_in: CurrentSession, sessions: SessionsDep
+) -> None:
+    """Sign out one of your devices (this one too, if you pick it)."""
+    if not await sessions.revoke(signed_in.user.id, session_id):
+        raise errors.SessionNotFound()
+
+
+@router.delete("/me/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
+async def revoke_my_other_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> None:
+    """Sign out everywhere else: every session but this one ends."""
+    await sessions.revoke_all(signed_in.user.id, keep=signed_in.session_id)
+

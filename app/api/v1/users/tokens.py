@@ -1,0 +1,83 @@
+"""How tokens travel: the refresh token in the JSON body, or in an HttpOnly cookie for browsers.
+
+Browsers ask for the cookie with `X-Refresh-Token-Delivery: cookie`; script on the page then
+never sees the refresh token. A token that came in a cookie is only ever answered with a
+cookie. Requests that carry the cookie must also carry that header (a cross-site form can't
+set it, and a cross-origin script would need a CORS preflight we don't grant): CSRF defence
+on top of SameSite=Strict.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from app.api.v1.users.schemas import TokenResponse
+from app.core import errors
+from app.core.config import Settings
+from app.services.auth import AccessTokenStrategy
+from app.services.sessions import Client, Grant
+
+REFRESH_COOKIE = "refresh_token"
+REFRESH_COOKIE_PATH = "/v1/users"  # refresh and logout live here; nothing else reads it
+DELIVERY_HEADER = "X-Refresh-Token-Delivery"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+Delivery = Literal["body", "cookie"]
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    value: str | None
+    delivery: Delivery
+
+
+def client_of(request: Request) -> Client:
+    return Client(user_agent=request.headers.get("user-agent"),
+                  ip_address=request.client.host if request.client else None)
+
+
+def requested_delivery(request: Request) -> Delivery:
+    return "cookie" if request.headers.get(DELIVERY_HEADER, "").lower() == "cookie" else "body"
+
+
+def presented_refresh_token(request: Request, body_token: str | None) -> PresentedToken:
+    """The refresh token from the body or the cookie, and how the answer must travel."""
+    if body_token:
+        return PresentedToken(body_token, requested_delivery(request))
+    cookie_token = request.cookies.get(REFRESH_COOKIE)
+    if cookie_token is None:
+        return PresentedToken(None, requested_delivery(request))
+    if requested_delivery(request) != "cookie" or not _same_origin(request):
+        raise errors.CsrfCheckFailed()
+    return PresentedToken(cookie_token, "cookie")
+
+
+def token_response(grant: Grant, strategy: AccessTokenStrategy, delivery: Delivery,
+                   settings: Settings) -> JSONResponse:
+    body = TokenResponse(
+        access_token=strategy.issue(grant.user, grant.session_id),
+        expires_in=strategy.config.lifetime_seconds,
+        refresh_token=grant.refresh_token if delivery == "body" else None,
+    )
+    response = JSONResponse(body.model_dump(exclude_none=True), headers=NO_STORE)
+    if delivery == "cookie":
+        response.set_cookie(
+            REFRESH_COOKIE, grant.refresh_token, max_age=settings.refresh_token_lifetime_seconds,
+            path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict",
+            secure=settings.secure_cookies,
+        )
+    return response
+
+
+def clear_refresh_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True,
+                           samesite="strict", secure=settings.secure_cookies)
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:  # same-origin GETs and some browsers' POSTs omit it
+        return True
+    return origin == f"{request.url.scheme}://{request.url.netloc}"

@@ -1,0 +1,104 @@
+"""Session and refresh-token queries. Times are passed in, so callers decide what "now" is."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AuthSession, RefreshToken, User
+
+
+async def create_session(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime, expires_at: datetime,
+    user_agent: str | None, ip_address: str | None,
+) -> AuthSession:
+    auth_session = AuthSession(
+        user_id=user_id, created_at=now, last_used_at=now, expires_at=expires_at,
+        user_agent=user_agent, ip_address=ip_address,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return auth_session
+
+
+async def add_refresh_token(
+    session: AsyncSession, *, session_id: uuid.UUID, digest: str, expires_at: datetime
+) -> None:
+    session.add(RefreshToken(digest=digest, session_id=session_id, expires_at=expires_at))
+    await session.flush()
+
+
+async def get_user_in_session(
+    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> User | None:
+    """The user, if the session is theirs and still live: one query per authenticated request."""
+    statement = (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            AuthSession.id == session_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def lock_refresh_token(
+    session: AsyncSession, *, digest: str
+) -> tuple[RefreshToken, AuthSession, User] | None:
+    """The token with its session and user, locked so concurrent refreshes take turns."""
+    statement = (
+        select(RefreshToken, AuthSession, User)
+        .join(AuthSession, RefreshToken.session_id == AuthSession.id)
+        .join(User, AuthSession.user_id == User.id)
+        .where(RefreshToken.digest == digest)
+        .with_for_update(of=RefreshToken)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def list_live_sessions(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime
+) -> Sequence[AuthSession]:
+    statement = (
+        select(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
+               AuthSession.expires_at > now)
+        .order_by(AuthSession.last_used_at.desc())
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def revoke_sessions(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime,
+    only: uuid.UUID | None = None, keep: uuid.UUID | None = None,
+) -> int:
+    """Revoke the user's live sessions (just `only`, or all but `keep`); returns how many."""
+    statement = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if only is not None:
+        statement = statement.where(AuthSession.id == only)
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_sessions(session: AsyncSession, *, now: datetime) -> int:
+    """Delete ended sessions (their tokens go with them) and expired tokens."""
+    ended = await session.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.expires_at <= now, AuthSession.revoked_at.is_not(None))
+        )
+    )
+    await session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
+    return int(ended.rowcount)  # type: ignore[attr-defined]
