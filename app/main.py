@@ -1,5 +1,6 @@
 """Builds the application: settings, logging, middleware, routers, frontend, errors, lifespan."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from app.api.v1.users import admin_routes, routes, session_routes
 from app.context import AppContext
 from app.core.config import Settings, get_settings
 from app.plugins import UserEvents, load_plugins
+from app.services.sessions import purge_periodically
 from app.web.frontend import mount_frontend
 
 
@@ -24,11 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.context = AppContext.build(settings, events)
+        context = app.state.context = AppContext.build(settings, events)
+        purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
         try:
             yield
         finally:
-            await app.state.context.engine.dispose()
+            purge.cancel()
+            await context.engine.dispose()
 
     app = FastAPI(
         title="Auth service",

@@ -7,18 +7,22 @@ it is within a few seconds of the rotation (two tabs refreshing together), the w
 session is revoked.
 """
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import errors
 from app.core.config import Settings
 from app.core.security import new_refresh_token, refresh_token_digest
 from app.db.crud import session as crud
 from app.db.models import AuthSession, User
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,17 @@ class SessionService:
         await crud.add_refresh_token(self.session, session_id=auth_session.id, digest=digest,
                                      expires_at=now + self.lifetime)
         return token
+
+
+async def purge_periodically(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Delete ended sessions every SESSION_PURGE_INTERVAL_SECONDS, for the app's lifetime."""
+    while True:
+        await asyncio.sleep(settings.session_purge_interval_seconds)
+        try:
+            async with sessionmaker() as session, session.begin():
+                purged = await SessionService(session, settings).purge()
+            logger.info("Purged %d ended sessions", purged)
+        except Exception:  # a failed round (database restarting) must not stop the loop
+            logger.exception("Session purge failed; retrying next round")

@@ -375,3 +375,22 @@ async def test_expired_access_token_is_refused_but_refresh_still_works(
         refreshed = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
         assert refreshed.status_code == 200
         assert await me_status(client, refreshed.json()["access_token"]) == 200
+
+
+@pytest.mark.usefixtures("ann")
+async def test_the_background_purge_runs_while_the_app_is_up(
+    client_for: object, db_engine: AsyncEngine
+) -> None:
+    async with client_for(session_purge_interval_seconds=1) as client:  # type: ignore[operator]
+        tokens = await sign_in(client)
+        await client.post(LOGOUT, headers=bearer(tokens["access_token"]))
+        async with db_engine.connect() as connection:
+            assert await connection.scalar(text("SELECT count(*) FROM sessions")) == 1
+
+        for _ in range(50):  # up to 5 s for the first round
+            await asyncio.sleep(0.1)
+            async with db_engine.connect() as connection:
+                if await connection.scalar(text("SELECT count(*) FROM sessions")) == 0:
+                    break
+        else:
+            pytest.fail("the revoked session was never purged")
