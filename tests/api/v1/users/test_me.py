@@ -1,0 +1,271 @@
+"""GET /v1/users/me, and every way a bearer token can fail to identify an active user.
+
+Forged tokens start from the claims of a real login token (whatever the server puts
+in them) and change one thing, so each case fails for exactly one reason.
+"""
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from httpx import AsyncClient, Response
+
+from app.core.config import Settings
+from tests.conftest import PASSWORD, bearer, login, register
+
+ME = "/v1/users/me"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims_of(token: str, settings: Settings) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token, settings.signing_key(), algorithms=["HS256"],
+        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+    )
+    return claims
+
+
+def _sign(claims: dict[str, Any], key: str | bytes, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def assert_unauthorized(response: Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "UNAUTHORIZED"
+    assert response.json()["message"]
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.fixture
+async def signed_in(client: AsyncClient, settings: Settings) -> dict[str, Any]:
+    """A registered user, a real token for them, and that token's claims."""
+    user = await register(client, "ann@example.com")
+    token = await login(client, "ann@example.com")
+    return {"user": user, "token": token, "claims": _claims_of(token, settings)}
+
+
+async def test_me_returns_the_signed_in_users_profile(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    response = await client.get(ME, headers=bearer(signed_in["token"]))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body == signed_in["user"]
+    assert "hashed_password" not in body and "password" not in response.text
+
+
+async def test_me_token_carries_the_documented_claims(
+    signed_in: dict[str, Any], settings: Settings
+) -> None:
+    claims = signed_in["claims"]
+
+    assert claims["sub"] == signed_in["user"]["id"]
+    assert claims["iss"] == settings.jwt_issuer
+    assert claims["aud"] == settings.jwt_audience
+    assert claims["exp"] - claims["iat"] == settings.access_token_lifetime_seconds
+    assert abs(claims["iat"] - time.time()) < 60
+    assert claims["jti"]
+
+
+async def test_me_accepts_a_token_re_signed_from_the_same_claims(
+    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+) -> None:
+    # Control for the forgeries below: re-signing unchanged claims gives a valid token.
+    token = _sign(signed_in["claims"], settings.signing_key())
+
+    response = await client.get(ME, headers=bearer(token))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == signed_in["user"]["id"]
+
+
+async def test_me_accepts_a_token_expired_within_the_leeway(
+    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+) -> None:
+    now = int(time.time())
+    claims = {**signed_in["claims"], "iat": now - 60, "exp": now - 1}
+
+    response = await client.get(ME, headers=bearer(_sign(claims, settings.signing_key())))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Bearer a.b.c"},
+        {"Authorization": "Bearer " + "x" * 5000},
+        {"Authorization": "Basic YW5uQGV4YW1wbGUuY29tOnBhc3N3b3Jk"},
+    ],
+    ids=["none", "empty", "scheme-only", "blank", "garbage", "three-parts", "huge", "basic"],
+)
+async def test_me_without_a_usable_token_is_401_with_bearer_challenge(
+    client: AsyncClient, headers: dict[str, str]
+) -> None:
+    assert_unauthorized(await client.get(ME, headers=headers))
+
+
+def _unsigned(claims: dict[str, Any], _: Settings) -> str:
+    header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64(json.dumps(claims).encode())}."
+
+
+def _wrong_key(claims: dict[str, Any], _: Settings) -> str:
+    return _sign(claims, "another-secret-of-at-least-32-bytes!!")
+
+
+def _hs512_with_right_key(claims: dict[str, Any], settings: Settings) -> str:
+    return _sign(claims, settings.signing_key(), "HS512")
+
+
+def _rs256_with_own_key(claims: dict[str, Any], _: Settings) -> str:
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims, private_key, algorithm="RS256")
+
+
+def _header_claims_rs256_but_hmac_signed(claims: dict[str, Any], settings: Settings) -> str:
+    # Algorithm confusion: the header says RS256, the signature is HMAC with the real key.
+    signed = _sign(claims, settings.signing_key())
+    _, payload, signature = signed.split(".")
+    header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    return f"{header}.{payload}.{signature}"
+
+
+def _tampered_payload(claims: dict[str, Any], settings: Settings) -> str:
+    signed = _sign(claims, settings.signing_key())
+    header, _, signature = signed.split(".")
+    other = {**claims, "sub": str(uuid.uuid4())}
+    return f"{header}.{_b64(json.dumps(other).encode())}.{signature}"
+
+
+def _with(**changes: Any) -> Callable[[dict[str, Any], Settings], str]:
+    def forge(claims: dict[str, Any], settings: Settings) -> str:
+        changed = {**claims, **changes}
+        return _sign(changed, settings.signing_key())
+
+    return forge
+
+
+def _without(name: str) -> Callable[[dict[str, Any], Settings], str]:
+    def forge(claims: dict[str, Any], settings: Settings) -> str:
+        assert name in claims  # otherwise this case would prove nothing
+        return _sign({k: v for k, v in claims.items() if k != name}, settings.signing_key())
+
+    return forge
+
+
+NOW = int(time.time())
+FORGERIES: dict[str, Callable[[dict[str, Any], Settings], str]] = {
+    "alg-none": _unsigned,
+    "wrong-key": _wrong_key,
+    "hs512-right-key": _hs512_with_right_key,
+    "rs256-own-key": _rs256_with_own_key,
+    "rs256-header-hmac-signature": _header_claims_rs256_but_hmac_signed,
+    "tampered-payload": _tampered_payload,
+    "expired-beyond-leeway": _with(iat=NOW - 3600, exp=NOW - 60),
+    "issued-in-the-future": _with(iat=NOW + 3600, exp=NOW + 7200),
+    "not-before-in-the-future": _with(nbf=NOW + 3600),
+    "no-exp": _without("exp"),
+    "no-iat": _without("iat"),
+    "no-sub": _without("sub"),
+    "no-jti": _without("jti"),
+    "no-iss": _without("iss"),
+    "no-aud": _without("aud"),
+    "wrong-aud": _with(aud="someone-else"),
+    "wrong-iss": _with(iss="someone-else"),
+    "unknown-sub": _with(sub=str(uuid.uuid4())),
+    "sub-not-a-uuid": _with(sub="ann@example.com"),
+    "sub-not-a-string": _with(sub=12345),
+    "sub-null": _with(sub=None),
+}
+
+
+@pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
+async def test_me_rejects_forged_or_invalid_token(
+    client: AsyncClient, signed_in: dict[str, Any], settings: Settings,
+    forge: Callable[[dict[str, Any], Settings], str],
+) -> None:
+    token = forge(signed_in["claims"], settings)
+
+    response = await client.get(ME, headers=bearer(token))
+
+    assert_unauthorized(response)
+
+
+async def test_me_rejects_a_token_whose_expiry_passed(
+    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+) -> None:
+    # Lifetime is the configured one; move both timestamps back past expiry + leeway.
+    lifetime = signed_in["claims"]["exp"] - signed_in["claims"]["iat"]
+    iat = int(time.time()) - lifetime - 30
+    claims = {**signed_in["claims"], "iat": iat, "exp": iat + lifetime}
+
+    assert_unauthorized(await client.get(ME, headers=bearer(_sign(claims, settings.signing_key()))))
+
+
+async def test_me_rejects_a_token_from_an_app_with_another_secret(
+    client: AsyncClient, client_for: Callable[..., Any]
+) -> None:
+    await register(client, "ann@example.com")
+    async with client_for() as other_app:  # make_settings draws a new random secret
+        token = await login(other_app, "ann@example.com")
+        assert (await other_app.get(ME, headers=bearer(token))).status_code == 200
+
+    assert_unauthorized(await client.get(ME, headers=bearer(token)))
+
+
+async def test_me_with_token_of_deactivated_user_is_401(
+    client: AsyncClient, signed_in: dict[str, Any], superuser_token: str
+) -> None:
+    deactivated = await client.patch(
+        f"/v1/users/{signed_in['user']['id']}", json={"is_active": False},
+        headers=bearer(superuser_token),
+    )
+    assert deactivated.status_code == 200
+
+    assert_unauthorized(await client.get(ME, headers=bearer(signed_in["token"])))
+
+
+async def test_me_with_token_of_deleted_user_is_401(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    deleted = await client.request(
+        "DELETE", ME, json={"current_password": PASSWORD}, headers=bearer(signed_in["token"])
+    )
+    assert deleted.status_code == 204
+
+    assert_unauthorized(await client.get(ME, headers=bearer(signed_in["token"])))
+
+
+async def test_me_token_of_deleted_user_does_not_open_a_new_account_with_that_email(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    await client.request(
+        "DELETE", ME, json={"current_password": PASSWORD}, headers=bearer(signed_in["token"])
+    )
+    again = await register(client, "ann@example.com")
+
+    assert again["id"] != signed_in["user"]["id"]
+    assert_unauthorized(await client.get(ME, headers=bearer(signed_in["token"])))
+
+
+async def test_me_rejects_post(client: AsyncClient, signed_in: dict[str, Any]) -> None:
+    response = await client.post(ME, json={}, headers=bearer(signed_in["token"]))
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
