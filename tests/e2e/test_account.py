@@ -1,0 +1,176 @@
+"""A person's own account: register, log in, profile, changes, log out, delete."""
+
+import pytest
+from playwright.async_api import Page, expect
+
+from app.core.config import PROJECT_ROOT
+from tests.e2e.conftest import PASSWORD, LiveServer, PageWatch, log_in, unique_email
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+NEW_PASSWORD = "a new and longer passphrase"
+
+
+async def test_account_lifecycle_from_register_to_delete(page: Page, watch: PageWatch) -> None:
+    email = "ada@example.com"  # fixed, so the README screenshots stay the same between runs
+    await page.set_viewport_size({"width": 1024, "height": 760})
+
+    await page.goto("/register")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await expect(page.get_by_text("Length is fine")).to_be_visible()
+    await page.screenshot(path=SCREENSHOTS / "register.png")
+    await page.get_by_role("button", name="Create account").click()
+
+    await expect(page).to_have_url("/login")
+    await expect(page.get_by_text("Your account is ready")).to_be_visible()
+    await expect(page.get_by_label("Email address")).to_have_value(email)
+    await log_in(page, email)
+
+    await expect(page).to_have_url("/profile")
+    details = page.locator(".details")
+    await expect(details).to_contain_text(email)
+    await expect(details).to_contain_text("Member")
+    await page.screenshot(path=SCREENSHOTS / "profile.png", full_page=True)
+
+    change = page.get_by_role("region", name="Change password")
+    await change.get_by_label("New password").fill(NEW_PASSWORD)
+    await change.get_by_label("Current password").fill(PASSWORD)
+    await change.get_by_role("button", name="Change password").click()
+    await expect(change.get_by_text("Your password has been changed")).to_be_visible()
+
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page).to_have_url("/login")
+    await expect(page.get_by_text("You have logged out")).to_be_visible()
+
+    await log_in(page, email, NEW_PASSWORD)
+    await expect(page).to_have_url("/profile")
+
+    await page.get_by_role("button", name="Delete account…").click()
+    dialog = page.get_by_role("dialog", name="Delete your account?")
+    await dialog.get_by_label("Current password").fill(NEW_PASSWORD)
+    await dialog.get_by_role("button", name="Delete my account").click()
+    await expect(page).to_have_url("/login")
+    await expect(page.get_by_text("Your account has been deleted")).to_be_visible()
+
+    watch.expect_http_error("POST", "/v1/users/login", 400)
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_text("The email address or password is wrong")).to_be_visible()
+    await expect(page).to_have_url("/login")
+
+
+async def test_wrong_password_is_explained_next_to_the_password_field(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    watch.expect_http_error("POST", "/v1/users/login", 400)
+
+    await page.goto("/login")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill("not the password")
+    await page.get_by_role("button", name="Log in").click()
+
+    password = page.get_by_label("Password", exact=True)
+    await expect(password).to_be_focused()
+    await expect(password).to_have_attribute("aria-invalid", "true")
+    await expect(password).to_have_accessible_description(
+        "Error: The email address or password is wrong, or the account has been deactivated."
+    )
+    await expect(page.get_by_role("button", name="Log in")).to_be_enabled()
+
+
+async def test_register_checks_fields_in_the_browser_before_sending(
+    page: Page, watch: PageWatch
+) -> None:
+    await page.goto("/register")
+    submit = page.get_by_role("button", name="Create account")
+    email = page.get_by_label("Email address")
+    password = page.get_by_label("Password", exact=True)
+
+    await submit.click()
+    await expect(email).to_be_focused()
+    await expect(page.get_by_text("Enter your email address.")).to_be_visible()
+    await expect(page.get_by_text("Enter a password.")).to_be_visible()
+
+    await email.fill("not-an-address")
+    await password.fill("short")
+    await submit.click()
+    await expect(email).to_be_focused()
+    await expect(page.get_by_text("Enter an email address like name@example.com.")).to_be_visible()
+    await expect(page.get_by_text("Use at least 8 characters.")).to_be_visible()
+
+    # 36 × "é" is 72 bytes of UTF-8: the most bcrypt can use. One more is too long,
+    # even though it is only 37 characters.
+    await email.fill(unique_email())
+    await password.fill("é" * 37)
+    await expect(page.get_by_text("Too long: 74 of 72 bytes.")).to_be_visible()
+    await submit.click()
+    await expect(password).to_be_focused()
+    await expect(
+        page.get_by_text("This password is 74 bytes long; the limit is 72.")
+    ).to_be_visible()
+    assert watch.count("POST", "/v1/users/") == 0
+
+    await password.fill("é" * 36)
+    await expect(page.get_by_text("Length is fine: 72 of 72 bytes used.")).to_be_visible()
+    await submit.click()
+    await expect(page).to_have_url("/login")
+    assert watch.count("POST", "/v1/users/") == 1
+
+
+async def test_register_shows_the_servers_answer_for_a_taken_email(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    watch.expect_http_error("POST", "/v1/users/", 400)
+
+    await page.goto("/register")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+
+    field = page.get_by_label("Email address")
+    await expect(field).to_be_focused()
+    await expect(field).to_have_accessible_description(
+        "You'll use it to log in. Error: An account with this email address already exists."
+        " Log in instead, or use another address."
+    )
+
+
+async def test_a_double_click_registers_once(page: Page, watch: PageWatch) -> None:
+    await page.goto("/register")
+    await page.get_by_label("Email address").fill(unique_email())
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").dblclick()
+
+    await expect(page).to_have_url("/login")
+    assert watch.count("POST", "/v1/users/") == 1
+
+
+async def test_change_email_needs_the_right_current_password(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email, new_email = unique_email(), unique_email("renamed")
+    await live_server.register(email)
+    watch.expect_http_error("PATCH", "/v1/users/me", 400)
+    await page.goto("/login")
+    await log_in(page, email)
+
+    section = page.get_by_role("region", name="Change email address")
+    await section.get_by_label("New email address").fill(new_email)
+    current = section.get_by_label("Current password")
+    await current.fill("not the password")
+    await section.get_by_role("button", name="Change email").click()
+    await expect(current).to_be_focused()
+    await expect(current).to_have_accessible_description("Error: That isn't your current password.")
+
+    await current.fill(PASSWORD)
+    await section.get_by_role("button", name="Change email").click()
+    await expect(section.get_by_text(f"Your email address is now {new_email}.")).to_be_visible()
+    await expect(page.locator(".details")).to_contain_text(new_email)
+    assert await live_server.login_status(new_email) == 200
