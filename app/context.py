@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.rate_limits import Throttle
 from app.core.security import PasswordHasher, TokenSettings
 from app.db.engine import create_engine, create_sessionmaker
 from app.plugins import UserEvents
@@ -18,6 +19,7 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenSettings
     events: UserEvents
+    throttle: Throttle
 
     @classmethod
     def build(cls, settings: Settings, events: UserEvents) -> "AppContext":
@@ -36,4 +38,5 @@ class AppContext:
                 lifetime_seconds=settings.access_token_lifetime_seconds,
             ),
             events=events,
+            throttle=Throttle(settings),
         )

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             purge.cancel()
+            await context.throttle.close()
             await context.engine.dispose()
 
     app = FastAPI(

@@ -100,6 +100,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "bcrypt_rounds": 4,
         "database_pool_size": 5,
         "plugins": [],
+        "rate_limits_enabled": False,  # tests/api/v1/users/test_rate_limits.py turns them on
         "cors_origins": [],
         "secret_key_file": Path("/nonexistent/never-used"),
     }

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.core.errors import AppError, ErrorCode
+from app.core.errors import AppError, ErrorCode, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,10 @@ def error_response(status_code: int, code: ErrorCode, message: str,
 
 async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message)
+    headers = None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return error_response(exc.status_code, exc.code, exc.message, headers)
 
 
 async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    rate_limits_enabled: bool = True
+    rate_limit_storage_url: str = "memory://"  # redis://host:6379 to share across workers
+    rate_limit_login_failures: str = "10/minute"  # per account and client address
+    rate_limit_per_address: str = "60/minute"  # password-hashing requests per client address
+    rate_limit_registrations: str = "50/hour"  # per client address
     cors_origins: Annotated[list[str], NoDecode] = []
     plugins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"

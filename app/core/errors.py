@@ -147,3 +147,13 @@ class CsrfCheckFailed(AppError):
     status_code = 403
     code = ErrorCode.CSRF_CHECK_FAILED
     message = "Cookie requests must come from this site's own pages."
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = ErrorCode.TOO_MANY_REQUESTS
+    message = "Too many attempts. Wait a moment and try again."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds

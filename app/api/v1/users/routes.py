@@ -64,10 +64,16 @@ LOGIN_BODY = {
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=responses(errors.UserAlreadyExists, errors.InvalidPassword),
+    responses=responses(errors.UserAlreadyExists, errors.InvalidPassword,
+                        errors.TooManyRequests),
 )
-async def register_user(body: UserCreate, manager: UserManagerDep, request: Request) -> User:
+async def register_user(
+    body: UserCreate, manager: UserManagerDep, context: ContextDep, request: Request
+) -> User:
     """Create an account. Emails are case-insensitive; passwords need 8 characters to 72 bytes."""
+    address = client_of(request).ip_address or "unknown"
+    await context.throttle.hit(context.throttle.per_address, "address", address)
+    await context.throttle.hit(context.throttle.registrations, "register", address)
     return await manager.register(email=body.email, password=body.password, request=request)
 
 
@@ -75,7 +81,8 @@ async def register_user(body: UserCreate, manager: UserManagerDep, request: Requ
     "/login",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses=responses(errors.BadCredentials, errors.UnsupportedMediaType),
+    responses=responses(errors.BadCredentials, errors.UnsupportedMediaType,
+                        errors.TooManyRequests),
     openapi_extra={"requestBody": LOGIN_BODY},
 )
 async def login_user(
@@ -87,8 +94,12 @@ async def login_user(
 ) -> JSONResponse:
     """Start a session: an access token, plus a refresh token in the body or, with
     `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie. JSON body or OAuth2 form."""
+    throttle, address = context.throttle, client_of(request).ip_address or "unknown"
+    await throttle.hit(throttle.per_address, "address", address)
+    await throttle.check(throttle.login_failures, "login", credentials.email, address)
     user = await manager.check_credentials(email=credentials.email, password=credentials.password)
     if user is None:
+        await throttle.hit(throttle.login_failures, "login", credentials.email, address)
         raise errors.BadCredentials()
     grant = await manager.sessions.start(user, client_of(request))
     await manager.on_after_login(user, request)
