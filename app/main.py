@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = app.state.context = AppContext.build(settings, events)
+        await context.hasher.prepare()
         purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
         try:
             yield

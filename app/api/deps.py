@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
 from fastapi_users import FastAPIUsers
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,8 +71,9 @@ def get_signed_in(
     context: ContextDep,
 ) -> SignedIn:
     user, token = user_and_token
-    claims = verify_token(context.tokens, token)  # already verified; read its session id
-    assert claims is not None
+    claims = verify_token(context.tokens, token)  # verified a moment ago; read its session id
+    if claims is None:  # it expired in between
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED)
     return SignedIn(user=user, session_id=uuid.UUID(claims["sid"]))
 
 

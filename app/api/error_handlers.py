@@ -2,6 +2,7 @@
 
 import logging
 from http import HTTPStatus
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,31 +37,30 @@ def error_response(status_code: int, code: ErrorCode, message: str,
 
 
 async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+    error = cast(AppError, exc)
     headers = None
-    if isinstance(exc, TooManyRequests):
-        headers = {"Retry-After": str(exc.retry_after_seconds)}
-    return error_response(exc.status_code, exc.code, exc.message, headers)
+    if isinstance(error, TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return error_response(error.status_code, error.code, error.message, headers)
 
 
 async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
-    code = _CODES_BY_STATUS.get(exc.status_code, ErrorCode.VALIDATION_ERROR
-                                if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR)
-    message = _MESSAGES.get(code) or HTTPStatus(exc.status_code).phrase + "."
-    headers = dict(exc.headers or {})
-    if exc.status_code == 401:
+    error = cast(HTTPException, exc)
+    code = _CODES_BY_STATUS.get(error.status_code, ErrorCode.VALIDATION_ERROR
+                                if error.status_code < 500 else ErrorCode.INTERNAL_ERROR)
+    message = _MESSAGES.get(code) or HTTPStatus(error.status_code).phrase + "."
+    headers = dict(error.headers or {})
+    if error.status_code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return error_response(exc.status_code, code, message, headers)
+    return error_response(error.status_code, code, message, headers)
 
 
 async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
     # Never echo the input back: it may be a password.
     field_errors = [
         {"field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
          "message": err["msg"]}
-        for err in exc.errors()
+        for err in cast(RequestValidationError, exc).errors()
     ]
     return error_response(422, ErrorCode.VALIDATION_ERROR, "Some fields are missing or invalid.",
                           errors=field_errors)

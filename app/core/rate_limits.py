@@ -8,6 +8,7 @@ log it): an outage of the limiter must not lock everyone out.
 import logging
 import math
 import time
+from typing import Any
 
 import redis.asyncio as redis
 from limits import RateLimitItem, parse
@@ -24,7 +25,7 @@ class Throttle:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits_enabled
         url = settings.rate_limit_storage_url
-        options: dict[str, object] = {}
+        options: dict[str, Any] = {}
         self._pool: redis.ConnectionPool | None = None
         if url.startswith(("redis://", "rediss://")):
             # Our own pool, so shutdown can close its connections.

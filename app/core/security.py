@@ -45,13 +45,17 @@ class PasswordHasher:
             self._helper.verify_and_update, password, hashed_password, limiter=self._limiter
         )
 
-    async def waste_time(self) -> None:
-        """Do the work of one verification, so unknown accounts answer as slowly as known ones."""
+    async def prepare(self) -> str:
+        """Make the stand-in hash at start-up, so no login pays for it (or reveals it)."""
         if self._dummy_hash is None:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    async def waste_time(self) -> None:
+        """Do the work of one verification, so unknown accounts answer as slowly as known ones."""
+        dummy_hash = await self.prepare()
         await anyio.to_thread.run_sync(
-            self._helper.verify_and_update, "not-the-password", self._dummy_hash,
-            limiter=self._limiter,
+            self._helper.verify_and_update, "not-the-password", dummy_hash, limiter=self._limiter
         )
 
 

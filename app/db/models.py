@@ -2,10 +2,12 @@
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
 from sqlalchemy import DateTime, ForeignKey, Index, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.base import Base
 
@@ -16,18 +18,26 @@ class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
     __tablename__ = "users"  # `user` is a reserved word in PostgreSQL
     __mapper_args__ = {"eager_defaults": True}  # created_at comes back in the INSERT
 
-    # sqlalchemy.Uuid instead of fastapi-users' GUID: native on PostgreSQL, portable to
-    # SQLite, and autogenerate renders it without a third-party import.
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    # Stored trimmed and lowercased; uniqueness is the functional index below, not this column.
-    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    if TYPE_CHECKING:  # plain types, as fastapi-users' UserProtocol declares them
+        id: uuid.UUID
+        email: str
+    else:
+        # sqlalchemy.Uuid instead of fastapi-users' GUID: native on PostgreSQL, portable to
+        # SQLite, and autogenerate renders it without a third-party import.
+        id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+        # Stored trimmed and lowercased; uniqueness is the functional index below.
+        email: Mapped[str] = mapped_column(String(320), nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
 
 
+# fastapi-users types `User.id` and `User.email` as plain values; queries use these.
+user_id_column: ColumnElement[uuid.UUID] = User.__table__.c.id
+user_email_column: ColumnElement[str] = User.__table__.c.email
+
 # Lookups compare lower(email) so this one index serves both uniqueness and login.
-Index("uq_users_email_lower", func.lower(User.email), unique=True)
+Index("uq_users_email_lower", func.lower(user_email_column), unique=True)
 
 
 class AuthSession(Base):

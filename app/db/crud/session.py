@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AuthSession, RefreshToken, User
+from app.db.models import AuthSession, RefreshToken, User, user_id_column
 
 
 async def create_session(
@@ -36,9 +36,9 @@ async def get_user_in_session(
     """The user, if the session is theirs and still live: one query per authenticated request."""
     statement = (
         select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
+        .join(AuthSession, AuthSession.user_id == user_id_column)
         .where(
-            User.id == user_id,
+            user_id_column == user_id,
             AuthSession.id == session_id,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
@@ -54,7 +54,7 @@ async def lock_refresh_token(
     statement = (
         select(RefreshToken, AuthSession, User)
         .join(AuthSession, RefreshToken.session_id == AuthSession.id)
-        .join(User, AuthSession.user_id == User.id)
+        .join(User, AuthSession.user_id == user_id_column)
         .where(RefreshToken.digest == digest)
         .with_for_update(of=RefreshToken)
     )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import User
+from app.db.models import User, user_email_column, user_id_column
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
@@ -16,7 +16,7 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
 
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     # Same expression as the unique index uq_users_email_lower, so the planner uses it.
-    statement = select(User).where(func.lower(User.email) == email.lower())
+    statement = select(User).where(func.lower(user_email_column) == email.lower())
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -58,9 +58,10 @@ async def list_users(
     """A page of users, oldest first, and how many match in total."""
     statement = select(User)
     if email_contains:
-        statement = statement.where(User.email.contains(email_contains.lower(), autoescape=True))
+        pattern = email_contains.lower()
+        statement = statement.where(user_email_column.contains(pattern, autoescape=True))
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
     page = await session.scalars(
-        statement.order_by(User.created_at, User.id).limit(limit).offset(offset)
+        statement.order_by(User.created_at, user_id_column).limit(limit).offset(offset)
     )
     return page.all(), total or 0

@@ -45,7 +45,7 @@ class LoginRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires.")
     refresh_token: str | None = Field(
         default=None, description="Absent when it was delivered as an HttpOnly cookie."

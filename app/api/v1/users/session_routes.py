@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ContextDep, CurrentSession, SessionsDep, StrategyDep, fastapi_users
-from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
 from app.api.error_handlers import error_response
+from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
 from app.api.v1.users.tokens import (
     clear_refresh_cookie,
     client_of,
