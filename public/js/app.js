@@ -45,8 +45,16 @@ function takeNotice() {
   return h("p", { class: `notice notice--${notice.kind}`, text: notice.text });
 }
 
-function logOut() {
-  api.logOut();
+let loggingOut = false;
+
+async function logOut() {
+  if (loggingOut) return;
+  loggingOut = true;
+  try {
+    await api.logOut();
+  } finally {
+    loggingOut = false;
+  }
   session.user = null;
   setNotice("You have logged out.", "success");
   navigate("/login");
@@ -134,7 +142,7 @@ async function boot() {
     try {
       session.user = await api.getMe();
     } catch {
-      api.logOut();
+      await api.logOut();
     }
   }
   startRouter(render);

@@ -19,12 +19,12 @@ async def test_account_lifecycle_from_register_to_delete(page: Page, watch: Page
     await page.goto("/register")
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await expect(page.get_by_text("Length is fine")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Length is fine")).to_be_visible()
     await page.screenshot(path=SCREENSHOTS / "register.png")
     await page.get_by_role("button", name="Create account").click()
 
     await expect(page).to_have_url("/login")
-    await expect(page.get_by_text("Your account is ready")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Your account is ready")).to_be_visible()
     await expect(page.get_by_label("Email address")).to_have_value(email)
     await log_in(page, email)
 
@@ -42,7 +42,7 @@ async def test_account_lifecycle_from_register_to_delete(page: Page, watch: Page
 
     await page.get_by_role("button", name="Log out").click()
     await expect(page).to_have_url("/login")
-    await expect(page.get_by_text("You have logged out")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("You have logged out")).to_be_visible()
 
     await log_in(page, email, NEW_PASSWORD)
     await expect(page).to_have_url("/profile")
@@ -52,13 +52,17 @@ async def test_account_lifecycle_from_register_to_delete(page: Page, watch: Page
     await dialog.get_by_label("Current password").fill(NEW_PASSWORD)
     await dialog.get_by_role("button", name="Delete my account").click()
     await expect(page).to_have_url("/login")
-    await expect(page.get_by_text("Your account has been deleted")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("Your account has been deleted")
+    ).to_be_visible()
 
     watch.expect_http_error("POST", "/v1/users/login", 400)
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_text("The email address or password is wrong")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("The email address or password is wrong")
+    ).to_be_visible()
     await expect(page).to_have_url("/login")
 
 
@@ -93,30 +97,34 @@ async def test_register_checks_fields_in_the_browser_before_sending(
 
     await submit.click()
     await expect(email).to_be_focused()
-    await expect(page.get_by_text("Enter your email address.")).to_be_visible()
-    await expect(page.get_by_text("Enter a password.")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Enter your email address.")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Enter a password.")).to_be_visible()
 
     await email.fill("not-an-address")
     await password.fill("short")
     await submit.click()
     await expect(email).to_be_focused()
-    await expect(page.get_by_text("Enter an email address like name@example.com.")).to_be_visible()
-    await expect(page.get_by_text("Use at least 8 characters.")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("Enter an email address like name@example.com.")
+    ).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Use at least 8 characters.")).to_be_visible()
 
     # 36 × "é" is 72 bytes of UTF-8: the most bcrypt can use. One more is too long,
     # even though it is only 37 characters.
     await email.fill(unique_email())
     await password.fill("é" * 37)
-    await expect(page.get_by_text("Too long: 74 of 72 bytes.")).to_be_visible()
+    await expect(page.get_by_role("main").get_by_text("Too long: 74 of 72 bytes.")).to_be_visible()
     await submit.click()
     await expect(password).to_be_focused()
     await expect(
-        page.get_by_text("This password is 74 bytes long; the limit is 72.")
+        page.get_by_role("main").get_by_text("This password is 74 bytes long; the limit is 72.")
     ).to_be_visible()
     assert watch.count("POST", "/v1/users/") == 0
 
     await password.fill("é" * 36)
-    await expect(page.get_by_text("Length is fine: 72 of 72 bytes used.")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("Length is fine: 72 of 72 bytes used.")
+    ).to_be_visible()
     await submit.click()
     await expect(page).to_have_url("/login")
     assert watch.count("POST", "/v1/users/") == 1
