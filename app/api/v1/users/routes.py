@@ -45,7 +45,7 @@ async def read_credentials(request: Request) -> LoginRequest:
 LOGIN_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/LoginRequest"}},
+        "application/json": {"schema": LoginRequest.model_json_schema()},
         "application/x-www-form-urlencoded": {
             "schema": {
                 "type": "object",
