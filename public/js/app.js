@@ -137,6 +137,13 @@ function render({ focus }) {
   if (focus) main.querySelector("h1")?.focus();
 }
 
+// The skip link moves focus itself: following "#main" would change the URL
+// and make the router render the view again.
+document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 async function boot() {
   if (await api.restoreSession()) {
     try {

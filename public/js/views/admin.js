@@ -29,6 +29,7 @@ export const adminView = {
       value: state.email,
     });
     search.input.setAttribute("spellcheck", "false");
+    search.input.maxLength = 320; // the API refuses longer searches
     const searchForm = createForm({
       fields: [search],
       submitLabel: "Search",
