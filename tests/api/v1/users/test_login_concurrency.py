@@ -1,4 +1,9 @@
-"""Password hashing must not block the event loop: other requests keep being served."""
+"""Password hashing must not block the event loop: other requests keep being served.
+
+Timing here only catches a blocked loop (a probe stuck behind a whole hash); the bounds
+are relative to hash times measured on this machine, in the same window, so a slow or
+busy machine stretches both sides alike.
+"""
 
 import asyncio
 import time
@@ -28,10 +33,15 @@ def _one_hash_seconds() -> float:
 async def test_me_is_served_while_concurrent_logins_hash(client_for: Callable[..., Any]) -> None:
     one_hash = _one_hash_seconds()
 
-    async with client_for(bcrypt_rounds=ROUNDS) as client:
+    # One hashing thread: the logins queue one after another, which makes the hashing
+    # window long and predictable, and leaves the loop a core of its own.
+    async with client_for(bcrypt_rounds=ROUNDS, hash_concurrency=1) as client:
         await register(client, "ann@example.com")
         token = await login(client, "ann@example.com")
-        assert (await client.get("/v1/users/me", headers=bearer(token))).status_code == 200
+        # Open enough pooled connections up front, so no probe pays for connecting.
+        warm = await asyncio.gather(*(client.get("/v1/users/me", headers=bearer(token))
+                                      for _ in range(CONCURRENT_LOGINS + 1)))
+        assert {response.status_code for response in warm} == {200}
 
         async def timed_login() -> int:
             response = await client.post(
@@ -53,10 +63,12 @@ async def test_me_is_served_while_concurrent_logins_hash(client_for: Callable[..
         statuses = await asyncio.gather(*logins)
         hashing_wall_time = time.perf_counter() - started
 
+    print(round(one_hash,3), round(hashing_wall_time,3), [round(p,3) for p in probe_seconds], probes_during_hashing)
     assert statuses == [200] * CONCURRENT_LOGINS
-    # The logins really did keep the hashing threads busy for a while ...
-    assert hashing_wall_time > max(0.5, 2 * one_hash), (hashing_wall_time, one_hash)
-    # ... and the probes ran alongside them, not after them.
+    # The logins really did keep the hashing thread busy for a while ...
+    assert hashing_wall_time > 0.5, (hashing_wall_time, one_hash)
+    # ... the probes ran alongside them, not after them ...
     assert probes_during_hashing == PROBES, probe_seconds
-    # A blocked loop would make some probe wait for at least one whole hash.
-    assert max(probe_seconds) < 0.6 * one_hash, (probe_seconds, one_hash)
+    # ... and none waited for a whole hash, as it would behind a loop-blocking hash.
+    per_hash = max(one_hash, hashing_wall_time / CONCURRENT_LOGINS)
+    assert max(probe_seconds) < 0.75 * per_hash, (probe_seconds, one_hash, hashing_wall_time)
