@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     app_env: Literal["development", "production"] = "development"
     database_url: str = f"sqlite+aiosqlite:///{DATA_DIR / 'app.db'}"
     database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
     secret_key: SecretStr | None = None
     secret_key_file: Path = DATA_DIR / "secret_key"
     access_token_lifetime_seconds: int = Field(default=900, ge=1, le=3600)

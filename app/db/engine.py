@@ -43,7 +43,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, pool_size=settings.database_pool_size, pool_pre_ping=True, pool_recycle=1800
+        url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
+        pool_pre_ping=True, pool_recycle=1800,
     )
 
 

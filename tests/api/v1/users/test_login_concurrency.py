@@ -72,3 +72,32 @@ async def test_me_is_served_while_concurrent_logins_hash(client_for: Callable[..
     # ... and none waited for a whole hash, as it would behind a loop-blocking hash.
     per_hash = max(one_hash, hashing_wall_time / CONCURRENT_LOGINS)
     assert max(probe_seconds) < 0.75 * per_hash, (probe_seconds, one_hash, hashing_wall_time)
+
+
+async def test_logins_waiting_for_the_hasher_do_not_hold_database_connections(
+    client_for: Callable[..., Any],
+) -> None:
+    one_hash = _one_hash_seconds()
+    # One connection and one hashing thread: if a queued login kept its connection while
+    # waiting for the hasher, /me would wait behind every hash in the queue.
+    settings = {"bcrypt_rounds": ROUNDS, "database_pool_size": 1, "database_max_overflow": 0,
+                "hash_concurrency": 1}
+    async with client_for(**settings) as client:
+        await register(client, "ann@example.com")
+        token = await login(client, "ann@example.com")
+
+        logins = [asyncio.create_task(client.post(
+            "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}))
+            for _ in range(4)]
+        await asyncio.sleep(0.2 * one_hash)  # the logins are now queued for the hasher
+        probe_started = time.perf_counter()
+        me = await client.get("/v1/users/me", headers=bearer(token))
+        probe_seconds = time.perf_counter() - probe_started
+        queue_still_busy = not all(task.done() for task in logins)
+        statuses = [response.status_code for response in await asyncio.gather(*logins)]
+
+    assert me.status_code == 200
+    assert statuses == [200] * 4
+    assert queue_still_busy
+    # Four serialised hashes take 4 x one_hash; /me must not wait for them.
+    assert probe_seconds < 1.5 * one_hash, (probe_seconds, one_hash)
