@@ -18,11 +18,9 @@ export class ApiError extends Error {
     this.code = code;
     this.fieldErrors = fieldErrors;
     this.retryAfter = retryAfter;
-  }
-
-  /** True when the app has already sent the user to the login view. */
-  get sessionExpired() {
-    return this.code === "UNAUTHORIZED";
+    // True when the app has already sent the user to the login view, so
+    // the view that made the request has nothing left to show.
+    this.sessionExpired = false;
   }
 }
 
@@ -113,6 +111,7 @@ async function request(method, path, { body, auth = true } = {}) {
   const error = await toApiError(response);
   if (response.status === 401 && auth) {
     accessToken = null;
+    error.sessionExpired = true;
     sessionExpiredHandler();
   }
   throw error;

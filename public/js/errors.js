@@ -8,7 +8,7 @@ const MESSAGES = {
   },
   REGISTER_INVALID_PASSWORD: {
     field: "password",
-    text: (message) => withReason("This password can't be used.", message),
+    text: (error) => withReason("This password can't be used.", error.message),
   },
   LOGIN_BAD_CREDENTIALS: {
     field: "password",
@@ -28,54 +28,87 @@ const MESSAGES = {
   },
   UPDATE_USER_INVALID_PASSWORD: {
     field: "password",
-    text: (message) => withReason("This password can't be used.", message),
+    text: (error) => withReason("This password can't be used.", error.message),
   },
   USER_NOT_FOUND: { field: null, text: "This user doesn't exist any more." },
   ADMIN_CANNOT_MODIFY_SELF: {
     field: null,
     text: "You can't deactivate, demote or delete your own account here. Use your profile instead.",
   },
-  FORBIDDEN: { field: null, text: "You need administrator rights for this." },
   UNAUTHORIZED: { field: null, text: "Your session has expired. Log in again to continue." },
+  REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
+  SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },
+  CSRF_CHECK_FAILED: {
+    field: null,
+    text: "The request was refused to protect your account. Reload the page and try again.",
+  },
+  FORBIDDEN: { field: null, text: "You need administrator rights for this." },
+  NOT_FOUND: { field: null, text: "That doesn't exist any more. Reload the page to see what's there now." },
+  METHOD_NOT_ALLOWED: {
+    field: null,
+    text: "The server doesn't accept this request. Reload the page and try again.",
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    field: null,
+    text: "The server doesn't accept this request. Reload the page and try again.",
+  },
+  VALIDATION_ERROR: { field: null, text: "Some fields are missing or invalid. Check them and try again." },
   REQUEST_TOO_LARGE: { field: null, text: "That's too much text to send. Shorten the fields and try again." },
+  TOO_MANY_REQUESTS: {
+    field: null,
+    text: (error) => {
+      const wait = error.retryAfter ? `Wait ${seconds(error.retryAfter)}` : "Wait a minute";
+      return `Too many attempts. ${wait} and try again.`;
+    },
+  },
+  SERVICE_UNAVAILABLE: {
+    field: null,
+    text: "The service is busy or down for maintenance. Try again in a moment.",
+  },
+  INTERNAL_ERROR: { field: null, text: "Something went wrong on our side. Try again in a moment." },
+  // Not from the server: raised by api.js.
   NETWORK_ERROR: { field: null, text: "The server can't be reached. Check your connection and try again." },
   SERVER_ERROR: { field: null, text: "Something went wrong on our side. Try again in a moment." },
 };
 
-const FIELD_FALLBACKS = {
-  email: "Enter an email address like name@example.com.",
-  password: "This password can't be used.",
-  current_password: "Enter your current password.",
-};
+/** Every code with a sentence of its own (the tests compare it with the server's list). */
+export const KNOWN_CODES = Object.freeze(Object.keys(MESSAGES));
+
+// The email validator prefixes its (readable) reason with a technical phrase.
+const EMAIL_REASON = /^value is not a valid email address:\s*/i;
+
+function fieldSentence(field, message) {
+  if (field === "email") {
+    const reason = EMAIL_REASON.test(message ?? "") ? message.replace(EMAIL_REASON, "") : "";
+    return withReason("This email address can't be used.", reason || "Enter one like name@example.com.");
+  }
+  return message || "Check this value.";
+}
 
 function withReason(sentence, reason) {
   return reason ? `${sentence} ${reason}` : sentence;
 }
 
-/** [{field, text}] for an ApiError (or any thrown value). */
+function seconds(count) {
+  return count === 1 ? "1 second" : `${count} seconds`;
+}
+
+/** [{field, text}] for an ApiError (or anything else that was thrown). */
 export function describeError(error) {
   const code = error?.code;
-  if (code === "VALIDATION_ERROR" && error.fieldErrors.length > 0) {
+  if (code === "VALIDATION_ERROR" && error.fieldErrors?.length > 0) {
     return error.fieldErrors.map(({ field, message }) => {
       const name = typeof field === "string" ? field : null;
-      // Our own sentence for the email field reads better than the
-      // validator's technical explanation.
-      if (name === "email") return { field: name, text: FIELD_FALLBACKS.email };
-      return { field: name, text: message || FIELD_FALLBACKS[name] || "Check this value." };
+      return { field: name, text: fieldSentence(name, message) };
     });
-  }
-  if (code === "TOO_MANY_REQUESTS") {
-    const wait = error.retryAfter ? `Wait ${error.retryAfter} seconds` : "Wait a minute";
-    return [{ field: null, text: `Too many attempts. ${wait} and try again.` }];
   }
   const known = MESSAGES[code];
   if (known) {
-    const text = typeof known.text === "function" ? known.text(error.message) : known.text;
-    return [{ field: known.field, text }];
+    return [{ field: known.field, text: typeof known.text === "function" ? known.text(error) : known.text }];
   }
   if (error?.status >= 500) return [{ field: null, text: MESSAGES.SERVER_ERROR.text }];
-  if (error?.message && error.status) return [{ field: null, text: error.message }];
-  // A bug in this app rather than a server answer: keep the details for developers.
+  if (error?.status && error.message) return [{ field: null, text: error.message }];
+  // A bug in this app rather than an answer from the server.
   console.error(error);
   return [{ field: null, text: "Something went wrong. Reload the page and try again." }];
 }

@@ -25,14 +25,29 @@ export function normaliseEmail(value) {
   return value.trim();
 }
 
-/** Returns a sentence describing the problem, or null when the email looks fine. */
+/**
+ * Returns a sentence describing the problem, or null when the email looks fine.
+ * Only the shape is checked here; the server also refuses reserved domains
+ * such as example.test, and its answer is shown the same way.
+ */
 export function checkEmail(value) {
   const email = normaliseEmail(value);
   if (email === "") return "Enter your email address.";
   if (!EMAIL_SHAPE.test(email)) return "Enter an email address like name@example.com.";
-  if (email.length > EMAIL_MAX_LENGTH || email.split("@")[0].length > EMAIL_LOCAL_MAX_LENGTH) {
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (email.length > EMAIL_MAX_LENGTH || local.length > EMAIL_LOCAL_MAX_LENGTH) {
     return "This email address is too long.";
   }
+  if (email.includes("..")) return "An email address can't have two dots in a row.";
+  if (local.startsWith(".") || local.endsWith(".")) {
+    return "The part before the @ can't start or end with a dot.";
+  }
+  if (domain.split(".").some((label) => label.startsWith("-") || label.endsWith("-"))) {
+    return "The part after the @ can't have a hyphen next to a dot.";
+  }
+  if (/^\d+$/.test(domain.split(".").pop())) return "The part after the @ must end in a name, like .com.";
   return null;
 }
 

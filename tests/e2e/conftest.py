@@ -9,7 +9,6 @@ the server log are left in tmp/artifacts/.
 
 import asyncio
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -49,11 +48,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "tmp" / "artifacts"
 PASSWORD = "correct horse battery"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-# Chromium repeats every HTTP error response as a console error; responses are
-# checked on their own (with the test's expectations), so these are skipped.
-RESOURCE_STATUS_MESSAGE = re.compile(
-    r"^Failed to load resource: the server responded with a status of \d+"
-)
+# Chromium repeats every HTTP error and network failure as a console error;
+# both are checked on their own (with the test's expectations), so these are skipped.
+FAILED_RESOURCE_MESSAGE = "Failed to load resource: "
 
 API_CALLS = {"fetch", "xhr"}
 
@@ -183,6 +180,18 @@ def short_session_server(migrated_database_url: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
+def strict_limits_server(migrated_database_url: str) -> Iterator[LiveServer]:
+    """Rate limits on, with room for only two failed logins per account and minute."""
+    with run_server(
+        migrated_database_url,
+        "strict-limits",
+        RATE_LIMITS_ENABLED="true",
+        RATE_LIMIT_LOGIN_FAILURES="2/minute",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing; install it with `make browser`.")
@@ -204,11 +213,15 @@ class PageWatch:
     """What went wrong in a page. Tests declare the HTTP errors they provoke on purpose."""
 
     expected: set[tuple[str, str, int]] = field(default_factory=set)
+    expected_failures: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def expect_http_error(self, method: str, path: str, status: int) -> None:
         self.expected.add((method, path, status))
+
+    def expect_network_failure(self, method: str, path: str) -> None:
+        self.expected_failures.add((method, path))
 
     def count(self, method: str, path: str) -> int:
         """How many requests the page has sent to this API path so far."""
@@ -225,7 +238,7 @@ class PageWatch:
             self.problems.append(f"unexpected HTTP {key[2]} for {key[0]} {key[1]}")
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not RESOURCE_STATUS_MESSAGE.match(message.text):
+        if message.type == "error" and not message.text.startswith(FAILED_RESOURCE_MESSAGE):
             self.problems.append(f"console error: {message.text}")
 
     def on_page_error(self, error: Exception) -> None:
@@ -235,6 +248,8 @@ class PageWatch:
         # Navigating (a reload, page.goto) cancels the old page's icon and
         # module loads; only a cancelled API call could hide a bug.
         if request.failure == "net::ERR_ABORTED" and request.resource_type not in API_CALLS:
+            return
+        if (request.method, urlsplit(request.url).path) in self.expected_failures:
             return
         self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
@@ -265,14 +280,15 @@ async def open_page(
     try:
         yield page
     finally:
+        # What happened during the test; closing the context cancels requests still running.
+        problems = list(watch.problems)
         reports = request.node.stash.get(REPORTS, {})
-        failed = any(report.failed for report in reports.values())
-        if failed or watch.problems:
+        if problems or any(report.failed for report in reports.values()):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
         await context.close()
-    if watch.problems:
-        pytest.fail("The page reported problems:\n" + "\n".join(watch.problems))
+    if problems:
+        pytest.fail("The page reported problems:\n" + "\n".join(problems))
 
 
 @pytest.fixture
@@ -292,9 +308,17 @@ async def short_session_page(
 
 
 @pytest.fixture
+async def strict_limits_page(
+    browser: Browser, strict_limits_server: LiveServer, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    async for page in open_page(browser, strict_limits_server.url, request):
+        yield page
+
+
+@pytest.fixture
 def watch(request: pytest.FixtureRequest) -> PageWatch:
-    """The watcher of the test's page (`page` or `short_session_page`)."""
-    for name in ("page", "short_session_page"):
+    """The watcher of the test's page (`page` or one of the `*_page` fixtures)."""
+    for name in ("page", "short_session_page", "strict_limits_page"):
         if name in request.fixturenames:
             request.getfixturevalue(name)
     watch: PageWatch = request.node.stash[WATCH]
