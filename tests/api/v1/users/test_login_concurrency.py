@@ -63,7 +63,6 @@ async def test_me_is_served_while_concurrent_logins_hash(client_for: Callable[..
         statuses = await asyncio.gather(*logins)
         hashing_wall_time = time.perf_counter() - started
 
-    print(round(one_hash,3), round(hashing_wall_time,3), [round(p,3) for p in probe_seconds], probes_during_hashing)
     assert statuses == [200] * CONCURRENT_LOGINS
     # The logins really did keep the hashing thread busy for a while ...
     assert hashing_wall_time > 0.5, (hashing_wall_time, one_hash)
