@@ -1,0 +1,123 @@
+"""Results: one table row per measured quantity, printed and written to bench/results.md."""
+
+import math
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.core.config import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    ours: float
+    stock: float = math.nan
+    ratio: float = math.nan
+    ratio_label: str = ""  # e.g. "stock/ours": which way the ratio reads
+
+
+@dataclass
+class Result:
+    benchmark: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    if value == int(value) and abs(value) < 1e6:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def _ratio(row: Row) -> str:
+    if math.isnan(row.ratio):
+        return "–"
+    number = f"{row.ratio:,.0f}" if row.ratio >= 100 else f"{row.ratio:.2g}"
+    return f"{number}× ({row.ratio_label})"
+
+
+def table(results: list[Result]) -> str:
+    """A Markdown table, readable as plain text too."""
+    lines = ["| benchmark | metric | ours | stock | ratio |", "|---|---|---:|---:|---|"]
+    for result in results:
+        for row in result.rows:
+            lines.append(
+                f"| {result.benchmark} | {row.metric} | {_number(row.ours)} "
+                f"| {_number(row.stock)} | {_ratio(row)} |"
+            )
+    return "\n".join(lines)
+
+
+def notes(results: list[Result]) -> str:
+    return "\n".join(f"- {result.benchmark}: {note}" for result in results for note in result.notes)
+
+
+def machine(postgres_version: str) -> list[str]:
+    """What the numbers were measured on."""
+    return [
+        f"nproc: {os.cpu_count()}",
+        f"CPU: {_cpu_model()}",
+        f"Python: {sys.version.split()[0]} ({platform.python_implementation()})",
+        f"PostgreSQL: {postgres_version}",
+        f"commit: {_git_commit()}",
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+    ]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return completed.stdout.strip()
+
+
+def markdown(results: list[Result], machine_lines: list[str], command: str) -> str:
+    """The whole results.md."""
+    return "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Measured side by side in one run of `{command}`. "
+            "Ratios read so that above 1× means ours is better; see bench/README.md.",
+            "",
+            "## Machine",
+            "",
+            *(f"- {line}" for line in machine_lines),
+            "",
+            "## Results",
+            "",
+            table(results),
+            "",
+            "## Notes",
+            "",
+            notes(results),
+            "",
+        ]
+    )

@@ -1,0 +1,91 @@
+"""Uvicorn in a subprocess: one worker, bound to 127.0.0.1, stopped when the block ends."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from app.core.config import PROJECT_ROOT
+
+STARTUP_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def our_app_env(database_url: str, *, bcrypt_rounds: int) -> dict[str, str]:
+    """Settings for app.main:app; explicit, so a developer's .env changes nothing here."""
+    return {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "BCRYPT_ROUNDS": str(bcrypt_rounds),
+        "RATE_LIMITS_ENABLED": "false",
+        "PLUGINS": "",
+        "CORS_ORIGINS": "",
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+@contextmanager
+def uvicorn(app: str, env: Mapping[str, str], *, ready_path: str = "/healthz") -> Iterator[Server]:
+    """Serve `app` ("module:attribute") until the block ends; waits until it answers."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(process, base_url + ready_path)
+        yield Server(base_url=base_url, pid=process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode} at start-up")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer {url} within {STARTUP_TIMEOUT_SECONDS} s")
