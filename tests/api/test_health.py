@@ -1,0 +1,92 @@
+"""/healthz (the process is up) and /readyz (the database answers in time)."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from app.main import create_app
+from tests.conftest import make_settings, running
+
+UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:1/x"
+
+
+def client_with_database(url: str) -> Any:
+    # client_for() can't take database_url: it passes its own as make_settings' first argument.
+    return running(create_app(make_settings(url)))
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung database)."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port: int = server.sockets[0].getsockname()[1]
+    yield port
+    for writer in connections:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+async def test_healthz_is_ok(client: AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_healthz_does_not_touch_the_database() -> None:
+    async with client_with_database(UNREACHABLE_DATABASE) as client:
+        response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ok_when_the_database_answers(client: AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    async with client_with_database(UNREACHABLE_DATABASE) as client:
+        started = time.perf_counter()
+        response = await client.get("/readyz")
+        elapsed = time.perf_counter() - started
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response.json()["message"]
+    assert elapsed < 3, elapsed
+
+
+async def test_readyz_gives_up_on_a_hung_database_within_the_timeout(silent_server: int) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{silent_server}/x"
+    async with client_with_database(url) as client:
+        started = time.perf_counter()
+        response = await client.get("/readyz")
+        elapsed = time.perf_counter() - started
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    # The probe's own timeout is 2 s; a hung connect must not hold it much longer.
+    assert 1 < elapsed < 4, elapsed
+
+
+async def test_readyz_error_does_not_leak_connection_details() -> None:
+    async with client_with_database(UNREACHABLE_DATABASE) as client:
+        response = await client.get("/readyz")
+
+    text = response.text.lower()
+    for leak in ("127.0.0.1", "asyncpg", "sqlalchemy", "connect call failed", "errno", "postgres"):
+        assert leak not in text, leak
