@@ -9,6 +9,7 @@ from app.core.rate_limits import Throttle
 from app.core.security import PasswordHasher, TokenSettings
 from app.db.engine import create_engine, create_sessionmaker
 from app.plugins import UserEvents
+from app.services.mail import Mailer, build_mailer
 
 
 @dataclass
@@ -20,6 +21,7 @@ class AppContext:
     tokens: TokenSettings
     events: UserEvents
     throttle: Throttle
+    mailer: Mailer
 
     @classmethod
     def build(cls, settings: Settings, events: UserEvents) -> "AppContext":
@@ -39,4 +41,5 @@ class AppContext:
             ),
             events=events,
             throttle=Throttle(settings),
+            mailer=build_mailer(settings),
         )

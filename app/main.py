@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api import health
 from app.api.error_handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, SecurityHeaders
-from app.api.v1.users import admin_routes, routes, session_routes
+from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.context import AppContext
 from app.core.config import Settings, get_settings
 from app.plugins import UserEvents, load_plugins
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(session_routes.router)
+    app.include_router(email_routes.router)
     app.include_router(admin_routes.router)
     for plugin in load_plugins(settings.plugins):
         plugin.setup(app, events)

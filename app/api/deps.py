@@ -14,6 +14,7 @@ from app.core.security import verify_token
 from app.db.models import User
 from app.db.session import get_session
 from app.services.auth import AccessTokenStrategy
+from app.services.email_links import EmailLinks
 from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
@@ -54,6 +55,13 @@ auth_backend = AuthenticationBackend[User, uuid.UUID](
 fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
 
 UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
+
+
+def get_email_links(manager: UserManagerDep, context: ContextDep) -> EmailLinks:
+    return EmailLinks(manager, context)
+
+
+EmailLinksDep = Annotated[EmailLinks, Depends(get_email_links)]
 StrategyDep = Annotated[AccessTokenStrategy, Depends(get_strategy)]
 CurrentUser = Annotated[User, Depends(fastapi_users.current_user(active=True))]
 CurrentSuperuser = Annotated[User, Depends(fastapi_users.current_user(active=True, superuser=True))]

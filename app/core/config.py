@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     rate_limit_login_failures: str = "10/minute"  # per account and client address
     rate_limit_per_address: str = "60/minute"  # password-hashing requests per client address
     rate_limit_registrations: str = "50/hour"  # per client address
+    rate_limit_emails: str = "5/hour"  # reset and verification mails per recipient
+    public_url: str = "http://127.0.0.1:8000"  # where emailed links point
+    reset_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400)
+    verify_token_lifetime_seconds: int = Field(default=3 * 86400, ge=60)
+    smtp_host: str | None = None  # unset: emails are written to the log (development)
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    mail_from: str = "Auth service <no-reply@localhost>"
     cors_origins: Annotated[list[str], NoDecode] = []
     plugins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"

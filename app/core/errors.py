@@ -19,6 +19,9 @@ class ErrorCode(StrEnum):
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     CSRF_CHECK_FAILED = "CSRF_CHECK_FAILED"
+    RESET_PASSWORD_BAD_TOKEN = "RESET_PASSWORD_BAD_TOKEN"
+    RESET_PASSWORD_INVALID_PASSWORD = "RESET_PASSWORD_INVALID_PASSWORD"
+    VERIFY_USER_BAD_TOKEN = "VERIFY_USER_BAD_TOKEN"
     UNAUTHORIZED = "UNAUTHORIZED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
@@ -157,3 +160,18 @@ class TooManyRequests(AppError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__()
         self.retry_after_seconds = retry_after_seconds
+
+
+class ResetTokenInvalid(AppError):
+    code = ErrorCode.RESET_PASSWORD_BAD_TOKEN
+    message = "This password reset link is invalid, expired or already used. Ask for a new one."
+
+
+class InvalidResetPassword(AppError):
+    code = ErrorCode.RESET_PASSWORD_INVALID_PASSWORD
+    message = "The new password does not meet the password policy."
+
+
+class VerifyTokenInvalid(AppError):
+    code = ErrorCode.VERIFY_USER_BAD_TOKEN
+    message = "This verification link is invalid or expired. Ask for a new one."

@@ -36,6 +36,7 @@ class Throttle:
         self.login_failures = parse(settings.rate_limit_login_failures)
         self.per_address = parse(settings.rate_limit_per_address)
         self.registrations = parse(settings.rate_limit_registrations)
+        self.emails = parse(settings.rate_limit_emails)
 
     async def hit(self, limit: RateLimitItem, *keys: str) -> None:
         """Count one attempt; raise TooManyRequests if that goes over the limit."""

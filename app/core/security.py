@@ -93,6 +93,38 @@ def create_access_token(config: TokenSettings, *, subject: str, session_id: str)
     return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
 
 
+def create_action_token(
+    config: TokenSettings, *, action: str, subject: str, fingerprint: str, lifetime_seconds: int
+) -> str:
+    """A single-purpose token for an emailed link (`reset-password`, `verify-email`).
+
+    Its audience names the action, so it is never accepted as an access token or for the
+    other action; `fingerprint` ties it to the account state it was issued for (the
+    password hash, the email), so it stops working once that state changes.
+    """
+    now = int(time.time())
+    claims = {"iss": config.issuer, "aud": f"{config.audience}:{action}", "sub": subject,
+              "fpt": fingerprint, "iat": now, "exp": now + lifetime_seconds}
+    return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
+
+
+def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict[str, Any] | None:
+    """The claims of a valid token for `action`, or None."""
+    try:
+        return jwt.decode(
+            token, config.key, algorithms=[JWT_ALGORITHM], audience=f"{config.audience}:{action}",
+            issuer=config.issuer, leeway=LEEWAY_SECONDS,
+            options={"require": ["iss", "aud", "sub", "fpt", "iat", "exp"]},
+        )
+    except jwt.PyJWTError:
+        return None
+
+
+def fingerprint(value: str) -> str:
+    """A short digest of account state, for action tokens (never the state itself)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
 def verify_token(
     config: TokenSettings, token: str, *, required: tuple[str, ...] = REQUIRED_CLAIMS
 ) -> dict[str, Any] | None:

@@ -2,12 +2,19 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from app.api.deps import ContextDep, CurrentSession, CurrentUser, StrategyDep, UserManagerDep
+from app.api.deps import (
+    ContextDep,
+    CurrentSession,
+    CurrentUser,
+    EmailLinksDep,
+    StrategyDep,
+    UserManagerDep,
+)
 from app.api.v1.users.schemas import (
     LoginRequest,
     PasswordConfirmation,
@@ -20,6 +27,7 @@ from app.api.v1.users.tokens import client_of, requested_delivery, token_respons
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
+from app.services.mail import deliver
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
@@ -68,13 +76,17 @@ LOGIN_BODY = {
                         errors.TooManyRequests),
 )
 async def register_user(
-    body: UserCreate, manager: UserManagerDep, context: ContextDep, request: Request
+    body: UserCreate, manager: UserManagerDep, links: EmailLinksDep, context: ContextDep,
+    background: BackgroundTasks, request: Request,
 ) -> User:
-    """Create an account. Emails are case-insensitive; passwords need 8 characters to 72 bytes."""
+    """Create an account and email it a confirmation link. Emails are case-insensitive;
+    passwords need 8 characters and at most 72 bytes."""
     address = client_of(request).ip_address or "unknown"
     await context.throttle.hit(context.throttle.per_address, "address", address)
     await context.throttle.hit(context.throttle.registrations, "register", address)
-    return await manager.register(email=body.email, password=body.password, request=request)
+    user = await manager.register(email=body.email, password=body.password, request=request)
+    background.add_task(deliver, context.mailer, links.verification_mail(user))
+    return user
 
 
 @router.post(
@@ -122,14 +134,20 @@ async def get_current_user(user: CurrentUser) -> User:
     },
 )
 async def update_current_user(
-    body: UserSelfUpdate, signed_in: CurrentSession, manager: UserManagerDep, request: Request
+    body: UserSelfUpdate, signed_in: CurrentSession, manager: UserManagerDep,
+    links: EmailLinksDep, context: ContextDep, background: BackgroundTasks, request: Request,
 ) -> User:
     """Change your email and/or password; `current_password` is required for either.
-    Your other sessions are signed out; this one stays."""
+    Your other sessions are signed out; this one stays. A new email must be confirmed
+    again: a link is sent to it."""
     changes = body.model_dump(include={"email", "password"}, exclude_none=True)
     await manager.require_password(signed_in.user, body.current_password)
-    return await manager.change(signed_in.user, changes, request,
+    old_email = signed_in.user.email
+    user = await manager.change(signed_in.user, changes, request,
                                 keep_session=signed_in.session_id)
+    if user.email != old_email:
+        background.add_task(deliver, context.mailer, links.verification_mail(user))
+    return user
 
 
 @router.delete(

@@ -94,3 +94,20 @@ class UserPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ForgotPasswordRequest(BaseModel):
+    email: LoginEmail
+
+
+class ResetPasswordRequest(BaseModel):
+    token: str = Field(max_length=2048)
+    password: Password
+
+
+class VerifyRequest(BaseModel):
+    token: str = Field(max_length=2048)
+
+
+class Accepted(BaseModel):
+    message: str

@@ -1,0 +1,90 @@
+"""Outgoing email: SMTP in production (aiosmtplib), the log in development."""
+
+import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+
+from app.core.config import Settings
+
+logger = logging.getLogger(__name__)
+SEND_TIMEOUT_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer(Protocol):
+    async def send(self, mail: Mail) -> None: ...
+
+
+class SmtpMailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, mail: Mail) -> None:
+        settings = self.settings
+        message = EmailMessage()
+        message["From"] = settings.mail_from
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message.set_content(mail.text)
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            use_tls=settings.smtp_security == "tls",
+            start_tls=settings.smtp_security == "starttls",
+            timeout=SEND_TIMEOUT_SECONDS,
+        )
+
+
+class LogMailer:
+    """Development stand-in: the message, links included, goes to the log."""
+
+    def __init__(self, settings: Settings) -> None:
+        # Links are credentials: in production they must never reach the logs.
+        self.show_body = not settings.is_production
+
+    async def send(self, mail: Mail) -> None:
+        body = mail.text if self.show_body else "(hidden: configure SMTP_HOST to send mail)"
+        logger.warning("Mail not sent (no SMTP_HOST) to %s: %s\n%s", mail.to, mail.subject, body)
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    return SmtpMailer(settings) if settings.smtp_host else LogMailer(settings)
+
+
+async def deliver(mailer: Mailer, mail: Mail) -> None:
+    """Send after the response: a failure is logged, never shown to the requester, whose
+    answer must not depend on whether the address has an account."""
+    try:
+        await mailer.send(mail)
+    except Exception:
+        logger.exception("Could not send %r to %s", mail.subject, mail.to)
+
+
+def reset_password_mail(settings: Settings, *, to: str, token: str) -> Mail:
+    link = f"{settings.public_url.rstrip('/')}/reset-password#token={token}"
+    minutes = settings.reset_token_lifetime_seconds // 60
+    return Mail(to, "Reset your password", (
+        f"Someone asked to reset the password of the account {to}.\n\n"
+        f"To choose a new password, open this link within {minutes} minutes:\n{link}\n\n"
+        "If it wasn't you, ignore this email: your password stays as it is."
+    ))
+
+
+def verify_email_mail(settings: Settings, *, to: str, token: str) -> Mail:
+    link = f"{settings.public_url.rstrip('/')}/verify-email#token={token}"
+    return Mail(to, "Confirm your email address", (
+        f"Confirm that {to} is your email address by opening this link:\n{link}\n\n"
+        "If you didn't create an account, ignore this email."
+    ))

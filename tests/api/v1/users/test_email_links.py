@@ -1,0 +1,220 @@
+"""Password reset and email verification, with mail delivered to a real SMTP server."""
+
+import asyncio
+import re
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from httpx import AsyncClient
+
+from tests.conftest import PASSWORD, bearer, login, register
+
+
+class Inbox:
+    """An SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    async def wait_for(self, count: int) -> list[Message]:
+        for _ in range(100):  # mail goes out after the response: give it up to 5 s
+            if len(self.messages) >= count:
+                return self.messages
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
+
+    def link_token(self, message: Message, path: str) -> str:
+        body = message.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        found = re.search(rf"{path}#token=(\S+)", body.decode())
+        assert found, body
+        return found.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler, port = Inbox(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+async def mail_client(client_for: Any, inbox: tuple[Inbox, int]) -> Any:
+    _, port = inbox
+    async with client_for(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+                          public_url="https://accounts.example.com") as client:
+        yield client
+
+
+async def test_registration_sends_a_confirmation_link_that_verifies_the_email(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+
+    [message] = await mailbox.wait_for(1)
+    assert message["To"] == "ann@example.com"
+    token = mailbox.link_token(message, "https://accounts.example.com/verify-email")
+    response = await mail_client.post("/v1/users/verify", json={"token": token})
+
+    assert response.status_code == 200
+    assert response.json()["is_verified"] is True
+    access = await login(mail_client, "ann@example.com")
+    me = await mail_client.get("/v1/users/me", headers=bearer(access))
+    assert me.json()["is_verified"] is True
+
+
+async def test_a_verification_link_for_a_previous_email_no_longer_works(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    [first] = await mailbox.wait_for(1)
+    old_token = mailbox.link_token(first, "/verify-email")
+    access = await login(mail_client, "ann@example.com")
+
+    await mail_client.patch("/v1/users/me", headers=bearer(access),
+                            json={"email": "ann@new.example.com", "current_password": PASSWORD})
+    messages = await mailbox.wait_for(2)
+    stale = await mail_client.post("/v1/users/verify", json={"token": old_token})
+    fresh = await mail_client.post("/v1/users/verify", json={
+        "token": mailbox.link_token(messages[1], "/verify-email")})
+
+    assert messages[1]["To"] == "ann@new.example.com"
+    assert stale.status_code == 400
+    assert stale.json()["code"] == "VERIFY_USER_BAD_TOKEN"
+    assert fresh.status_code == 200 and fresh.json()["is_verified"] is True
+
+
+async def test_forgot_password_mails_a_single_use_link_that_ends_every_session(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    old_session = await login(mail_client, "ann@example.com")
+
+    response = await mail_client.post("/v1/users/forgot-password",
+                                      json={"email": "ANN@example.com"})
+    messages = await mailbox.wait_for(2)  # the confirmation mail, then the reset mail
+    token = mailbox.link_token(messages[1], "https://accounts.example.com/reset-password")
+    reset = await mail_client.post("/v1/users/reset-password",
+                                   json={"token": token, "password": "a fresh new password"})
+    again = await mail_client.post("/v1/users/reset-password",
+                                   json={"token": token, "password": "yet another password"})
+
+    assert response.status_code == 202
+    assert messages[1]["Subject"] == "Reset your password"
+    assert reset.status_code == 204
+    assert again.status_code == 400
+    assert again.json()["code"] == "RESET_PASSWORD_BAD_TOKEN"
+    assert (await mail_client.get("/v1/users/me", headers=bearer(old_session))).status_code == 401
+    await login(mail_client, "ann@example.com", "a fresh new password")
+    old = await mail_client.post("/v1/users/login",
+                                 json={"email": "ann@example.com", "password": PASSWORD})
+    assert old.status_code == 400
+
+
+async def test_forgot_password_answers_the_same_for_unknown_emails_and_sends_nothing(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    await mailbox.wait_for(1)
+
+    known = await mail_client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
+    unknown = await mail_client.post("/v1/users/forgot-password",
+                                     json={"email": "nobody@example.com"})
+    await mailbox.wait_for(2)
+    await asyncio.sleep(0.3)
+
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert [m["To"] for m in mailbox.messages] == ["ann@example.com", "ann@example.com"]
+
+
+async def test_reset_with_a_weak_password_is_refused_and_the_link_still_works(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    await mail_client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
+    token = mailbox.link_token((await mailbox.wait_for(2))[1], "/reset-password")
+
+    weak = await mail_client.post("/v1/users/reset-password",
+                                  json={"token": token, "password": "short"})
+    good = await mail_client.post("/v1/users/reset-password",
+                                  json={"token": token, "password": "long enough now"})
+
+    assert weak.status_code == 400
+    assert weak.json()["code"] == "RESET_PASSWORD_INVALID_PASSWORD"
+    assert "8 characters" in weak.json()["message"]
+    assert good.status_code == 204
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
+async def test_malformed_link_tokens_are_a_400(client: AsyncClient, token: str) -> None:
+    reset = await client.post("/v1/users/reset-password",
+                              json={"token": token, "password": "long enough now"})
+    verify = await client.post("/v1/users/verify", json={"token": token})
+
+    assert (reset.status_code, reset.json()["code"]) == (400, "RESET_PASSWORD_BAD_TOKEN")
+    assert (verify.status_code, verify.json()["code"]) == (400, "VERIFY_USER_BAD_TOKEN")
+
+
+async def test_link_tokens_are_not_access_tokens_and_not_interchangeable(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    verify_token = mailbox.link_token((await mailbox.wait_for(1))[0], "/verify-email")
+
+    as_access = await mail_client.get("/v1/users/me", headers=bearer(verify_token))
+    as_reset = await mail_client.post("/v1/users/reset-password",
+                                      json={"token": verify_token, "password": "long enough now"})
+
+    assert as_access.status_code == 401
+    assert as_reset.status_code == 400
+
+
+async def test_an_unreachable_mail_server_does_not_fail_the_request(client_for: Any) -> None:
+    async with client_for(smtp_host="127.0.0.1", smtp_port=_free_port(),
+                          smtp_security="none") as client:
+        registered = await client.post("/v1/users/",
+                                       json={"email": "ann@example.com", "password": PASSWORD})
+        forgot = await client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
+
+    assert registered.status_code == 201
+    assert forgot.status_code == 202
+
+
+async def test_resending_the_confirmation_mail(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    await register(mail_client, "ann@example.com")
+    access = await login(mail_client, "ann@example.com")
+
+    response = await mail_client.post("/v1/users/me/verification-email", headers=bearer(access))
+
+    assert response.status_code == 202
+    messages = await mailbox.wait_for(2)
+    assert [m["Subject"] for m in messages] == ["Confirm your email address"] * 2
