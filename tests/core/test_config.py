@@ -1,0 +1,217 @@
+"""Settings: validation that refuses unsafe production setups, and the development key file."""
+
+import os
+import secrets
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import PROJECT_ROOT, Settings
+
+SETTINGS_ENV = ("APP_ENV", "SECRET_KEY", "SECRET_KEY_FILE", "BCRYPT_ROUNDS", "CORS_ORIGINS",
+                "PLUGINS", "DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests decide every setting themselves."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def build(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_production_without_secret_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        build(app_env="production", bcrypt_rounds=12)
+
+
+def test_production_without_secret_key_from_the_environment_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        build()
+
+
+@pytest.mark.parametrize("key", ["", "short", "x" * 31, "é" * 15], ids=["empty", "5", "31", "30-bytes"])
+def test_secret_key_shorter_than_32_bytes_is_refused(key: str) -> None:
+    with pytest.raises(ValidationError, match="32 bytes"):
+        build(secret_key=key)
+
+
+def test_secret_key_of_32_bytes_is_accepted_and_signs() -> None:
+    key = "é" * 16  # 16 characters, 32 bytes
+
+    assert build(secret_key=key).signing_key() == key
+
+
+@pytest.mark.parametrize("rounds", [4, 9])
+def test_production_with_cheap_bcrypt_is_refused(rounds: int) -> None:
+    with pytest.raises(ValidationError, match="BCRYPT_ROUNDS"):
+        build(app_env="production", secret_key=secrets.token_hex(32), bcrypt_rounds=rounds)
+
+
+def test_production_with_secret_key_and_real_cost_is_accepted() -> None:
+    settings = build(app_env="production", secret_key=secrets.token_hex(32), bcrypt_rounds=10)
+
+    assert settings.is_production
+
+
+def test_development_allows_cheap_bcrypt_and_no_secret_key() -> None:
+    settings = build(bcrypt_rounds=4)
+
+    assert not settings.is_production
+    assert settings.secret_key is None
+
+
+@pytest.mark.parametrize("rounds", [3, 17])
+def test_bcrypt_rounds_outside_4_to_16_are_refused(rounds: int) -> None:
+    with pytest.raises(ValidationError):
+        build(bcrypt_rounds=rounds)
+
+
+def test_unknown_app_env_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        build(app_env="staging")
+
+
+def test_development_signing_key_is_created_in_the_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "nested" / "secret_key"
+
+    key = build(secret_key_file=key_file).signing_key()
+
+    assert key_file.read_text().strip() == key
+    assert len(bytes.fromhex(key)) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_development_signing_key_is_the_same_on_the_next_call_and_start(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    first = build(secret_key_file=key_file)
+
+    key = first.signing_key()
+
+    assert first.signing_key() == key
+    assert build(secret_key_file=key_file).signing_key() == key
+
+
+def test_development_signing_keys_differ_between_key_files(tmp_path: Path) -> None:
+    one = build(secret_key_file=tmp_path / "one").signing_key()
+    two = build(secret_key_file=tmp_path / "two").signing_key()
+
+    assert one != two
+
+
+def test_existing_key_file_is_used_as_is(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("k" * 40 + "\n")
+
+    assert build(secret_key_file=key_file).signing_key() == "k" * 40
+
+
+def test_secret_key_wins_over_the_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    key = secrets.token_hex(32)
+
+    assert build(secret_key=key, secret_key_file=key_file).signing_key() == key
+    assert not key_file.exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: _development_key returns whatever the key file holds; an empty file (e.g. one "
+    "another worker has created with O_EXCL but not yet written) gives an empty JWT key"
+))
+def test_signing_key_is_never_empty_or_short(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("")
+
+    try:
+        key = build(secret_key_file=key_file).signing_key()
+    except (ValueError, RuntimeError, OSError):
+        return  # refusing to start is fine too
+    assert len(key.encode()) >= 32
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://a.example", ["https://a.example"]),
+        ("https://a.example, https://b.example", ["https://a.example", "https://b.example"]),
+        (" https://a.example ,,https://b.example, ", ["https://a.example", "https://b.example"]),
+        ("", []),
+    ],
+    ids=["one", "two", "spaces-and-empties", "empty"],
+)
+def test_cors_origins_and_plugins_are_comma_separated(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", raw)
+    monkeypatch.setenv("PLUGINS", raw)
+
+    settings = build()
+
+    assert settings.cors_origins == expected
+    assert settings.plugins == expected
+
+
+def test_plugins_keep_module_colon_attribute(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLUGINS", "qrcode_login, extras.audit:plugin")
+
+    assert build().plugins == ["qrcode_login", "extras.audit:plugin"]
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = secrets.token_hex(32)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("BCRYPT_ROUNDS", "11")
+
+    settings = build()
+
+    assert (settings.is_production, settings.bcrypt_rounds, settings.signing_key()) == (
+        True, 11, key,
+    )
+
+
+def test_secret_key_is_not_shown_in_repr() -> None:
+    key = secrets.token_hex(32)
+
+    settings = build(secret_key=key)
+
+    assert key not in repr(settings)
+    assert key not in str(settings.model_dump())
+
+
+def _import_app_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    environment.update(PYTHONPATH=str(PROJECT_ROOT), **env)
+    return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", "import app.main"],
+        cwd=tmp_path,  # no .env here
+        env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_app_refuses_to_start_in_production_without_secret_key(tmp_path: Path) -> None:
+    result = _import_app_main(tmp_path, APP_ENV="production", BCRYPT_ROUNDS="12")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_app_starts_in_production_with_a_secret_key(tmp_path: Path) -> None:
+    result = _import_app_main(
+        tmp_path, APP_ENV="production", BCRYPT_ROUNDS="12", SECRET_KEY=secrets.token_hex(32),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+    )
+
+    assert result.returncode == 0, result.stderr

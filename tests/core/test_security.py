@@ -1,0 +1,140 @@
+"""Access-token verification and the password hasher, tested directly."""
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from app.core.security import (
+    LEEWAY_SECONDS,
+    MAX_PASSWORD_BYTES,
+    REQUIRED_CLAIMS,
+    PasswordHasher,
+    TokenSettings,
+    verify_token,
+)
+
+CONFIG = TokenSettings(key="k" * 64, issuer="issuer-x", audience="audience-y",
+                       lifetime_seconds=900)
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    """A complete, valid claim set for CONFIG (every required claim present)."""
+    now = int(time.time())
+    values: dict[str, Any] = {
+        "iss": CONFIG.issuer, "aud": CONFIG.audience, "sub": str(uuid.uuid4()),
+        "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex,
+    }
+    for name in REQUIRED_CLAIMS:  # any claim added later gets a plausible value
+        values.setdefault(name, str(uuid.uuid4()))
+    values.update(changes)
+    return values
+
+
+def sign(payload: dict[str, Any], key: str = CONFIG.key, algorithm: str = "HS256") -> str:
+    return jwt.encode(payload, key, algorithm=algorithm)
+
+
+def test_verify_token_returns_the_claims_of_a_valid_token() -> None:
+    payload = claims()
+
+    assert verify_token(CONFIG, sign(payload)) == payload
+
+
+@pytest.mark.parametrize("name", REQUIRED_CLAIMS)
+def test_verify_token_requires_every_claim(name: str) -> None:
+    payload = claims()
+    del payload[name]
+
+    assert verify_token(CONFIG, sign(payload)) is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [claims(iss="other"), claims(aud="other"), claims(aud=["other", "more"]),
+     claims(exp=int(time.time()) - LEEWAY_SECONDS - 30),
+     claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200),
+     claims(nbf=int(time.time()) + 3600), claims(sub=123), claims(jti=5)],
+    ids=["iss", "aud", "aud-list", "expired", "future-iat", "future-nbf", "sub-int", "jti-int"],
+)
+def test_verify_token_rejects_wrong_claims(payload: dict[str, Any]) -> None:
+    assert verify_token(CONFIG, sign(payload)) is None
+
+
+def test_verify_token_allows_the_leeway_after_expiry() -> None:
+    now = int(time.time())
+
+    assert verify_token(CONFIG, sign(claims(iat=now - 60, exp=now - 1))) is not None
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_verify_token_pins_the_algorithm(algorithm: str) -> None:
+    assert verify_token(CONFIG, sign(claims(), algorithm=algorithm)) is None
+
+
+def test_verify_token_rejects_another_key() -> None:
+    assert verify_token(CONFIG, sign(claims(), key="z" * 64)) is None
+
+
+@pytest.mark.parametrize("token", ["", "x", "a.b.c", "a.b", "é.é.é", "." * 3])
+def test_verify_token_rejects_garbage_without_raising(token: str) -> None:
+    assert verify_token(CONFIG, token) is None
+
+
+def test_verify_token_rejects_alg_none() -> None:
+    unsigned = jwt.encode(claims(), key=None, algorithm="none")
+
+    assert verify_token(CONFIG, unsigned) is None
+
+
+# -- passwords -----------------------------------------------------------------------------
+
+
+async def test_hasher_hash_verifies_and_is_salted() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=2)
+
+    first, second = await hasher.hash("a good password"), await hasher.hash("a good password")
+
+    assert first != second
+    assert first.startswith("$2b$04$")
+    assert await hasher.verify("a good password", first) == (True, None)
+    assert (await hasher.verify("a bad password", first))[0] is False
+
+
+async def test_hasher_refuses_passwords_over_72_bytes_instead_of_truncating() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=1)
+    password = "é" * (MAX_PASSWORD_BYTES // 2)
+    hashed = await hasher.hash(password)
+
+    assert (await hasher.verify(password, hashed))[0] is True
+    assert await hasher.verify(password + "x", hashed) == (False, None)
+
+
+async def test_hasher_offers_a_new_hash_when_the_cost_changed() -> None:
+    old = await PasswordHasher(rounds=4, concurrency=1).hash("a good password")
+    hasher = PasswordHasher(rounds=5, concurrency=1)
+
+    valid, new_hash = await hasher.verify("a good password", old)
+
+    assert valid is True
+    assert new_hash is not None and new_hash.startswith("$2b$05$")
+    assert await hasher.verify("a good password", new_hash) == (True, None)
+
+
+async def test_hasher_waste_time_costs_about_one_verification() -> None:
+    hasher = PasswordHasher(rounds=10, concurrency=1)
+    hashed = await hasher.hash("a good password")
+    await hasher.waste_time()  # first call also makes its dummy hash
+
+    verify_seconds, waste_seconds = [], []
+    for _ in range(3):  # best of three on each side: spikes only ever add time
+        started = time.perf_counter()
+        await hasher.verify("wrong password", hashed)
+        verify_seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await hasher.waste_time()
+        waste_seconds.append(time.perf_counter() - started)
+
+    assert min(waste_seconds) >= 0.5 * min(verify_seconds), (waste_seconds, verify_seconds)

@@ -1,0 +1,102 @@
+"""DATABASE_URL as hosting providers hand it out, and the engines built from it."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.db.engine import create_engine, normalize_database_url
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgres://u:p@db.example:5432/app",
+        "postgresql://u:p@db.example:5432/app",
+        "postgresql+asyncpg://u:p@db.example:5432/app",
+        "postgresql+psycopg2://u:p@db.example:5432/app",
+    ],
+    ids=["postgres", "postgresql", "asyncpg", "psycopg2"],
+)
+def test_postgres_urls_use_asyncpg_and_keep_the_rest(raw: str) -> None:
+    url = normalize_database_url(raw)
+
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.username, url.password, url.host, url.port, url.database) == (
+        "u", "p", "db.example", 5432, "app",
+    )
+
+
+def test_password_with_special_characters_survives() -> None:
+    url = normalize_database_url("postgres://u:p%40ss%2Fw%3Ard@db.example/app")
+
+    assert url.password == "p@ss/w:rd"
+    assert url.drivername == "postgresql+asyncpg"
+
+
+@pytest.mark.parametrize("mode", ["require", "verify-full", "disable", "prefer"])
+def test_sslmode_becomes_asyncpgs_ssl(mode: str) -> None:
+    url = normalize_database_url(f"postgres://u:p@db.example/app?sslmode={mode}")
+
+    assert dict(url.query) == {"ssl": mode}
+
+
+def test_libpq_only_parameters_are_dropped_and_others_kept() -> None:
+    url = normalize_database_url(
+        "postgresql://u@db.example/app?sslmode=require&channel_binding=require"
+        "&target_session_attrs=read-write&gssencmode=disable&application_name=auth"
+    )
+
+    assert dict(url.query) == {"ssl": "require", "application_name": "auth"}
+
+
+def test_explicit_ssl_wins_over_sslmode() -> None:
+    url = normalize_database_url("postgresql://u@db.example/app?ssl=verify-full&sslmode=require")
+
+    assert dict(url.query) == {"ssl": "verify-full"}
+
+
+def test_url_without_query_has_none() -> None:
+    assert dict(normalize_database_url("postgres://u@db.example/app").query) == {}
+
+
+@pytest.mark.parametrize(
+    "raw", ["sqlite:///data/app.db", "sqlite+aiosqlite:///data/app.db", "sqlite+pysqlite:///data/app.db"]
+)
+def test_sqlite_urls_use_aiosqlite(raw: str) -> None:
+    url = normalize_database_url(raw)
+
+    assert url.drivername == "sqlite+aiosqlite"
+    assert url.database == "data/app.db"
+
+
+def test_sqlite_in_memory_stays_in_memory() -> None:
+    url = normalize_database_url("sqlite:///:memory:")
+
+    assert (url.drivername, url.database) == ("sqlite+aiosqlite", ":memory:")
+
+
+async def test_sqlite_engine_creates_its_folder_and_enforces_foreign_keys(tmp_path: Path) -> None:
+    database = tmp_path / "nested" / "dir" / "app.db"
+    engine = create_engine(make_settings(f"sqlite:///{database}"))
+    try:
+        async with engine.connect() as connection:
+            foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
+            journal_mode = await connection.scalar(text("PRAGMA journal_mode"))
+    finally:
+        await engine.dispose()
+
+    assert database.parent.is_dir()
+    assert foreign_keys == 1
+    assert journal_mode == "wal"
+
+
+async def test_postgres_engine_connects_with_a_libpq_style_url(migrated_database_url: str) -> None:
+    libpq_style = migrated_database_url.replace("postgresql+asyncpg://", "postgres://")
+    engine = create_engine(make_settings(libpq_style + "?sslmode=disable"))
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
