@@ -1,23 +1,84 @@
-"""The two apps under test, their URLs, and the account every benchmark signs in with."""
+"""The two apps under test: how to serve each, their URLs, and the benchmark account."""
 
+import importlib
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from fastapi import FastAPI
+
+from bench.database import scratch_database
+from bench.servers import Server, uvicorn
 
 EMAIL = "bench@example.com"
 PASSWORD = "correct horse battery staple"
 
 
+def our_env(database_url: str, bcrypt_rounds: int) -> dict[str, str]:
+    """Settings for app.main:app; explicit, so a developer's .env changes nothing here."""
+    return {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "BCRYPT_ROUNDS": str(bcrypt_rounds),
+        "RATE_LIMITS_ENABLED": "false",
+        "PLUGINS": "",
+        "CORS_ORIGINS": "",
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def stock_env(database_url: str, bcrypt_rounds: int) -> dict[str, str]:
+    return {
+        "STOCK_DATABASE_URL": database_url,
+        "STOCK_SECRET": secrets.token_hex(32),
+        "STOCK_BCRYPT_ROUNDS": str(bcrypt_rounds),
+    }
+
+
 @dataclass(frozen=True)
 class App:
+    name: str
     module: str  # "module:attribute" for uvicorn
+    env: Callable[[str, int], dict[str, str]]  # (database URL, bcrypt cost) -> environment
+    migrated: bool  # ours runs the Alembic migrations; stock creates its table at start-up
     register_path: str
     login_path: str  # both take the OAuth2 password form
     me_path: str
 
 
-OURS = App("app.main:app", "/v1/users/", "/v1/users/login", "/v1/users/me")
-STOCK = App("bench.stock_app:app", "/auth/register", "/auth/jwt/login", "/users/me")
+OURS = App("ours", "app.main:app", our_env, True, "/v1/users/", "/v1/users/login", "/v1/users/me")
+STOCK = App(
+    "stock",
+    "bench.stock_app:app",
+    stock_env,
+    False,
+    "/auth/register",
+    "/auth/jwt/login",
+    "/users/me",
+)
+
+
+@asynccontextmanager
+async def serving(app: App, *, bcrypt_rounds: int) -> AsyncIterator[tuple[Server, str]]:
+    """`app` on its own scratch database in a one-worker uvicorn: (server, database URL)."""
+    async with scratch_database(f"bench_{app.name}", migrate=app.migrated) as url:
+        with uvicorn(app.module, app.env(url, bcrypt_rounds)) as server:
+            yield server, url
+
+
+def import_stock_app(database_url: str, *, bcrypt_rounds: int) -> FastAPI:
+    """The stock app in this process. Like the docs' app it reads its settings on import,
+    so this works once per process."""
+    os.environ.update(stock_env(database_url, bcrypt_rounds))
+    module = importlib.import_module("bench.stock_app")
+    if module.DATABASE_URL != database_url:
+        raise RuntimeError("bench.stock_app was already imported for another database")
+    app: FastAPI = module.app
+    return app
 
 
 async def sign_up(client: httpx.AsyncClient, app: App) -> str:

@@ -1,65 +1,65 @@
-"""me_throughput: how many GET /v1/users/me a single worker serves, and what each costs.
+"""me_throughput: how many GET /me a single worker serves, and what each one costs.
 
-wrk (or hey) keeps 16 connections busy for a while against our app in a subprocess.
-Separately, the same app runs in-process with SQLAlchemy's engine events counted, to
-show how many SQL statements and transactions one /me costs.
+wrk (or hey) keeps 16 connections busy against each app in a subprocess, stock first,
+then ours. Then each app runs in-process with SQLAlchemy's engine and pool events
+counted, to show how many SQL statements and transactions one /me costs.
 """
 
 import secrets
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.apps import OURS, log_in, sign_up
-from bench.database import scratch_database
-from bench.load import Request, generate_load
+from bench.apps import OURS, STOCK, App, import_stock_app, log_in, serving, sign_up
+from bench.load import Load, Request, generate_load
 from bench.report import Result, Row
-from bench.servers import our_app_env, uvicorn
+from bench.stats import ratio
 
-BCRYPT_ROUNDS = 4  # only sign-up hashes here; keep it cheap
+BCRYPT_ROUNDS = 4  # only sign-up and log-in hash here; keep them cheap
 CONNECTIONS = 16
 THREADS = 2
 COUNTED_REQUESTS = 20
+# engine/pool event -> what it counts
+EVENTS = {
+    "before_cursor_execute": "SQL statements",
+    "begin": "transactions begun",
+    "commit": "commits",
+    "rollback": "rollbacks",
+    "checkout": "pool checkouts",
+}
 
 
 async def run(*, seconds: float) -> Result:
-    async with scratch_database("bench_me") as url:
-        with uvicorn(OURS.module, our_app_env(url, bcrypt_rounds=BCRYPT_ROUNDS)) as server:
+    loads: dict[str, Load] = {}
+    work: dict[str, dict[str, float]] = {}
+    for app in (STOCK, OURS):
+        async with serving(app, bcrypt_rounds=BCRYPT_ROUNDS) as (server, url):
             async with httpx.AsyncClient(base_url=server.base_url) as client:
-                token = await sign_up(client, OURS)
+                token = await sign_up(client, app)
             me = Request(
-                url=server.base_url + OURS.me_path, headers={"Authorization": f"Bearer {token}"}
+                url=server.base_url + app.me_path, headers={"Authorization": f"Bearer {token}"}
             )
-            load = await generate_load(
+            loads[app.name] = await generate_load(
                 me, connections=CONNECTIONS, seconds=seconds, threads=THREADS
             )
-        per_request = await count_database_work(url)
-    rows = [
-        Row("/me requests/s", load.per_second),
-        Row("/me p50 (ms)", load.p50_ms),
-        Row("/me p99 (ms)", load.p99_ms),
-        Row("SQL statements per /me", per_request["statements"]),
-    ]
-    notes = [
-        f"{load.tool}, {THREADS} threads, {CONNECTIONS} connections, {load.seconds:.0f} s, "
-        f"one uvicorn worker; {load.requests:,} requests, {load.failures} failed.",
-        "per /me, counted in-process over {n} requests: {statements:g} SQL statement(s), "
-        "{begins:g} transaction(s) begun, {commits:g} commit(s), {rollbacks:g} rollback(s), "
-        "{checkouts:g} pool checkout(s) (each with a pre-ping)".format(
-            n=COUNTED_REQUESTS, **per_request
-        ),
-    ]
-    return Result("me_throughput", rows, notes)
+            in_process = (
+                our_app(url) if app is OURS else import_stock_app(url, bcrypt_rounds=BCRYPT_ROUNDS)
+            )
+            work[app.name] = await count_database_work(in_process, app)
+    return summarise(loads, work)
 
 
-async def count_database_work(database_url: str) -> dict[str, float]:
-    """Average engine events per authenticated GET /v1/users/me."""
+def our_app(database_url: str) -> FastAPI:
     settings = Settings(
         _env_file=None,
         database_url=database_url,
@@ -68,41 +68,82 @@ async def count_database_work(database_url: str) -> dict[str, float]:
         rate_limits_enabled=False,
         plugins=[],
         cors_origins=[],
-        log_level="WARNING",
+        log_level="ERROR",
         secret_key_file=Path("/nonexistent/never-used"),
     )
-    app = create_app(settings)
-    counts: Counter[str] = Counter()
+    return create_app(settings)
+
+
+async def count_database_work(app: FastAPI, target: App) -> dict[str, float]:
+    """Average engine and pool events per authenticated GET /me, for every event in EVENTS."""
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            headers = {"Authorization": f"Bearer {await log_in(client, OURS)}"}
-            engine = app.state.context.engine.sync_engine
-            listeners = _counting_listeners(counts)
-            for name, listener in listeners.items():
-                event.listen(engine if name != "checkout" else engine.pool, name, listener)
-            try:
+            headers = {"Authorization": f"Bearer {await log_in(client, target)}"}
+            with counting() as counts:
                 for _ in range(COUNTED_REQUESTS):
-                    (await client.get(OURS.me_path, headers=headers)).raise_for_status()
-            finally:
-                for name, listener in listeners.items():
-                    event.remove(engine if name != "checkout" else engine.pool, name, listener)
-    names = {
-        "before_cursor_execute": "statements",
-        "begin": "begins",
-        "commit": "commits",
-        "rollback": "rollbacks",
-        "checkout": "checkouts",
-    }
-    return {label: counts[name] / COUNTED_REQUESTS for name, label in names.items()}
+                    (await client.get(target.me_path, headers=headers)).raise_for_status()
+    return {name: counts[name] / COUNTED_REQUESTS for name in EVENTS}
 
 
-def _counting_listeners(counts: Counter[str]) -> dict[str, Any]:
-    def make(name: str) -> Any:
-        def listener(*_args: object) -> None:
-            counts[name] += 1
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    """Count EVENTS on every engine and pool in this process while the block runs."""
+    counts: Counter[str] = Counter()
+    listeners = []
+    for name in EVENTS:
 
-        return listener
+        def listener(*_args: object, _name: str = name) -> None:
+            counts[_name] += 1
 
-    names = ("before_cursor_execute", "begin", "commit", "rollback", "checkout")
-    return {name: make(name) for name in names}
+        target = Pool if name == "checkout" else Engine
+        event.listen(target, name, listener)
+        listeners.append((target, name, listener))
+    try:
+        yield counts
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+def summarise(loads: dict[str, Load], work: dict[str, dict[str, float]]) -> Result:
+    ours, stock = loads["ours"], loads["stock"]
+    rows = [
+        Row(
+            "/me requests/s",
+            ours.per_second,
+            stock.per_second,
+            ratio(ours.per_second, stock.per_second),
+            "ours/stock",
+        ),
+        Row(
+            "/me p50 (ms)",
+            ours.p50_ms,
+            stock.p50_ms,
+            ratio(stock.p50_ms, ours.p50_ms),
+            "stock/ours",
+        ),
+        Row(
+            "/me p99 (ms)",
+            ours.p99_ms,
+            stock.p99_ms,
+            ratio(stock.p99_ms, ours.p99_ms),
+            "stock/ours",
+        ),
+        Row(
+            "SQL statements per /me",
+            work["ours"]["before_cursor_execute"],
+            work["stock"]["before_cursor_execute"],
+        ),
+    ]
+    notes = [
+        f"{ours.tool}, {THREADS} threads, {CONNECTIONS} connections, {ours.seconds:.0f} s per "
+        f"app, one uvicorn worker; {ours.requests:,} requests ours ({ours.failures} failed), "
+        f"{stock.requests:,} stock ({stock.failures} failed).",
+        *(
+            f"per /me in-process ({COUNTED_REQUESTS} requests), {name}: "
+            + ", ".join(f"{counts[event_name]:g} {label}" for event_name, label in EVENTS.items())
+            for name, counts in work.items()
+        ),
+    ]
+    return Result("me_throughput", rows, notes)

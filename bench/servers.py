@@ -1,7 +1,6 @@
 """Uvicorn in a subprocess: one worker, bound to 127.0.0.1, stopped when the block ends."""
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -28,20 +27,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def our_app_env(database_url: str, *, bcrypt_rounds: int) -> dict[str, str]:
-    """Settings for app.main:app; explicit, so a developer's .env changes nothing here."""
-    return {
-        "APP_ENV": "development",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_hex(32),
-        "BCRYPT_ROUNDS": str(bcrypt_rounds),
-        "RATE_LIMITS_ENABLED": "false",
-        "PLUGINS": "",
-        "CORS_ORIGINS": "",
-        "LOG_LEVEL": "ERROR",
-    }
 
 
 @contextmanager
