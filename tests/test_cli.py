@@ -1,0 +1,129 @@
+"""`python -m app.cli create-superuser EMAIL`, run as an operator would: a separate process."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import anyio
+from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import PROJECT_ROOT
+from tests.conftest import PASSWORD, bearer, login, register
+
+ADMIN_PASSWORD = "operator chosen passphrase"
+
+
+async def run_cli(
+    database_url: str, *args: str, password: str | None = ADMIN_PASSWORD
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SUPERUSER_PASSWORD"}}
+    env.update(DATABASE_URL=database_url, BCRYPT_ROUNDS="4", SECRET_KEY=secrets.token_hex(32),
+               APP_ENV="development", RATE_LIMITS_ENABLED="false")
+    if password is not None:
+        env["SUPERUSER_PASSWORD"] = password
+    result = await anyio.run_process(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=PROJECT_ROOT, env=env, check=False, stdin=subprocess.DEVNULL,
+    )
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
+
+
+async def _flags(db_engine: AsyncEngine, email: str) -> tuple[bool, bool] | None:
+    async with db_engine.connect() as connection:
+        row = (await connection.execute(
+            text("SELECT is_superuser, is_active FROM users WHERE email = :email"),
+            {"email": email},
+        )).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def test_create_superuser_makes_an_account_that_can_administer(
+    client: AsyncClient, migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    await register(client, "ann@example.com")
+
+    result = await run_cli(migrated_database_url, "create-superuser", "Root@Example.com")
+
+    assert result.returncode == 0, result.stderr
+    assert "root@example.com" in result.stdout
+    assert await _flags(db_engine, "root@example.com") == (True, True)
+    token = await login(client, "root@example.com", ADMIN_PASSWORD)
+    listing = await client.get("/v1/users/", headers=bearer(token))
+    assert listing.status_code == 200
+    assert listing.json()["total"] == 2
+
+
+async def test_create_superuser_promotes_an_existing_account_keeping_its_password(
+    client: AsyncClient, migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    await register(client, "ann@example.com")
+
+    result = await run_cli(migrated_database_url, "create-superuser", "ANN@example.com")
+
+    assert result.returncode == 0, result.stderr
+    assert "Promoted" in result.stdout
+    assert await _flags(db_engine, "ann@example.com") == (True, True)
+    async with db_engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM users")) == 1
+    token = await login(client, "ann@example.com", PASSWORD)
+    assert (await client.get("/v1/users/", headers=bearer(token))).status_code == 200
+
+
+async def test_create_superuser_reactivates_a_deactivated_account(
+    client: AsyncClient, migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    await register(client, "ann@example.com")
+    async with db_engine.begin() as connection:
+        await connection.execute(text("UPDATE users SET is_active = false"))
+
+    result = await run_cli(migrated_database_url, "create-superuser", "ann@example.com")
+
+    assert result.returncode == 0, result.stderr
+    assert await _flags(db_engine, "ann@example.com") == (True, True)
+
+
+async def test_create_superuser_with_invalid_email_exits_2(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    result = await run_cli(migrated_database_url, "create-superuser", "not-an-email")
+
+    assert result.returncode == 2
+    assert "not-an-email" in result.stderr
+    async with db_engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM users")) == 0
+
+
+async def test_create_superuser_with_weak_password_exits_1_with_the_reason(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    result = await run_cli(migrated_database_url, "create-superuser", "root@example.com",
+                           password="short")
+
+    assert result.returncode == 1
+    assert "at least 8 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await _flags(db_engine, "root@example.com") is None
+
+
+async def test_create_superuser_with_password_containing_the_email_exits_1(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    result = await run_cli(migrated_database_url, "create-superuser", "root@example.com",
+                           password="root@example.com-pass")
+
+    assert result.returncode == 1
+    assert "email" in result.stderr
+    assert await _flags(db_engine, "root@example.com") is None
+
+
+async def test_cli_without_a_command_exits_2_with_usage(migrated_database_url: str) -> None:
+    result = await run_cli(migrated_database_url)
+
+    assert result.returncode == 2
+    assert "usage" in result.stderr.lower()
