@@ -14,6 +14,7 @@ import httpx
 
 from bench.stats import percentile
 
+GRACE_SECONDS = 60.0  # for the requests still in flight when the time is up
 INSTALL_HINT = "install with: apt-get update && apt-get install -y wrk hey"
 
 
@@ -35,6 +36,12 @@ class Load:
     per_second: float
     p50_ms: float
     p99_ms: float
+
+    def checked(self, what: str, *, max_failure_share: float = 0.01) -> "Load":
+        """Itself, or an error if too many requests failed for the numbers to mean anything."""
+        if self.failures > max_failure_share * max(self.requests, 1):
+            raise RuntimeError(f"{what}: {self.failures} of {self.requests} requests failed")
+        return self
 
 
 def available_tool(preferred: tuple[str, ...]) -> str:
@@ -62,11 +69,12 @@ async def generate_load(
     if request.method != "GET":
         tools = tuple(tool for tool in tools if tool != "wrk")
     tool = available_tool(tools)
-    if tool == "wrk":
-        return await _wrk(request, connections=connections, seconds=seconds, threads=threads)
-    if tool == "hey":
-        return await _hey(request, connections=connections, seconds=seconds)
-    return await _httpx(request, connections=connections, seconds=seconds)
+    with anyio.fail_after(seconds + GRACE_SECONDS):  # a stuck tool must not hang the run
+        if tool == "wrk":
+            return await _wrk(request, connections=connections, seconds=seconds, threads=threads)
+        if tool == "hey":
+            return await _hey(request, connections=connections, seconds=seconds)
+        return await _httpx(request, connections=connections, seconds=seconds)
 
 
 async def _wrk(request: Request, *, connections: int, seconds: float, threads: int) -> Load:

@@ -66,7 +66,7 @@ async def measure(app: App, base_url: str, *, seconds: float) -> Measurement:
             load = await generate_load(
                 login, connections=LOGIN_CLIENTS, seconds=seconds, tools=("hey",)
             )
-            logins.append(load)
+            logins.append(load.checked(f"{app.name} logins"))
 
         async def probe(scheduled: float) -> None:
             await timed_get(client, app.me_path, headers)

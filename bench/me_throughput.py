@@ -7,14 +7,17 @@ counted, to show how many SQL statements and transactions one /me costs.
 
 import secrets
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
@@ -36,7 +39,10 @@ EVENTS = {
     "commit": "commits",
     "rollback": "rollbacks",
     "checkout": "pool checkouts",
+    "ping": "pre-pings",  # not an event: counted by wrapping the dialect's do_ping
 }
+# Server round trips each one costs with asyncpg: a pre-ping is BEGIN, ";", ROLLBACK.
+ROUND_TRIPS = {"before_cursor_execute": 1, "begin": 1, "commit": 1, "rollback": 1, "ping": 3}
 
 
 async def run(*, seconds: float) -> Result:
@@ -49,9 +55,10 @@ async def run(*, seconds: float) -> Result:
             me = Request(
                 url=server.base_url + app.me_path, headers={"Authorization": f"Bearer {token}"}
             )
-            loads[app.name] = await generate_load(
+            load = await generate_load(
                 me, connections=CONNECTIONS, seconds=seconds, threads=THREADS
             )
+            loads[app.name] = load.checked(f"{app.name} GET {app.me_path}")
             in_process = (
                 our_app(url) if app is OURS else import_stock_app(url, bcrypt_rounds=BCRYPT_ROUNDS)
             )
@@ -83,7 +90,9 @@ async def count_database_work(app: FastAPI, target: App) -> dict[str, float]:
             with counting() as counts:
                 for _ in range(COUNTED_REQUESTS):
                     (await client.get(target.me_path, headers=headers)).raise_for_status()
-    return {name: counts[name] / COUNTED_REQUESTS for name in EVENTS}
+    per_request = {name: counts[name] / COUNTED_REQUESTS for name in EVENTS}
+    per_request["round_trips"] = sum(per_request[name] * n for name, n in ROUND_TRIPS.items())
+    return per_request
 
 
 @contextmanager
@@ -91,7 +100,7 @@ def counting() -> Iterator[Counter[str]]:
     """Count EVENTS on every engine and pool in this process while the block runs."""
     counts: Counter[str] = Counter()
     listeners = []
-    for name in EVENTS:
+    for name in set(EVENTS) - {"ping"}:
 
         def listener(*_args: object, _name: str = name) -> None:
             counts[_name] += 1
@@ -99,8 +108,15 @@ def counting() -> Iterator[Counter[str]]:
         target = Pool if name == "checkout" else Engine
         event.listen(target, name, listener)
         listeners.append((target, name, listener))
+    do_ping: Callable[[PGDialect_asyncpg, Any], bool] = PGDialect_asyncpg.do_ping
+
+    def counted_ping(dialect: PGDialect_asyncpg, dbapi_connection: Any) -> bool:
+        counts["ping"] += 1
+        return do_ping(dialect, dbapi_connection)
+
     try:
-        yield counts
+        with patch.object(PGDialect_asyncpg, "do_ping", counted_ping):
+            yield counts
     finally:
         for target, name, listener in listeners:
             event.remove(target, name, listener)
@@ -134,6 +150,13 @@ def summarise(loads: dict[str, Load], work: dict[str, dict[str, float]]) -> Resu
             "SQL statements per /me",
             work["ours"]["before_cursor_execute"],
             work["stock"]["before_cursor_execute"],
+        ),
+        Row(
+            "database round trips per /me",
+            work["ours"]["round_trips"],
+            work["stock"]["round_trips"],
+            ratio(work["stock"]["round_trips"], work["ours"]["round_trips"]),
+            "stock/ours",
         ),
     ]
     notes = [

@@ -85,17 +85,19 @@ def _cpu_model() -> str:
 
 def _git_commit() -> str:
     try:
-        completed = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        )
+        commit = _git("rev-parse", "--short", "HEAD").strip()
+        # Others may be editing the tree: say when the measured code isn't exactly `commit`.
+        dirty = _git("status", "--porcelain", "--", "app", "migrations").strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return completed.stdout.strip()
+    return f"{commit} + uncommitted changes in app/" if dirty else commit
+
+
+def _git(*args: str) -> str:
+    completed = subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=5
+    )
+    return completed.stdout
 
 
 def markdown(results: list[Result], machine_lines: list[str], command: str) -> str:
