@@ -19,15 +19,26 @@ ADMIN_PASSWORD = "operator chosen passphrase"
 async def run_cli(
     database_url: str, *args: str, password: str | None = ADMIN_PASSWORD
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SUPERUSER_PASSWORD"}}
-    env.update(DATABASE_URL=database_url, BCRYPT_ROUNDS="4", SECRET_KEY=secrets.token_hex(32),
-               APP_ENV="development", RATE_LIMITS_ENABLED="false")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SUPERUSER_PASSWORD"}
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        BCRYPT_ROUNDS="4",
+        SECRET_KEY=secrets.token_hex(32),
+        APP_ENV="development",
+        RATE_LIMITS_ENABLED="false",
+    )
     if password is not None:
         env["SUPERUSER_PASSWORD"] = password
     result = await anyio.run_process(
         [sys.executable, "-m", "app.cli", *args],
-        cwd=PROJECT_ROOT, env=env, check=False, stdin=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
     return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
@@ -36,10 +47,12 @@ async def run_cli(
 
 async def _flags(db_engine: AsyncEngine, email: str) -> tuple[bool, bool] | None:
     async with db_engine.connect() as connection:
-        row = (await connection.execute(
-            text("SELECT is_superuser, is_active FROM users WHERE email = :email"),
-            {"email": email},
-        )).first()
+        row = (
+            await connection.execute(
+                text("SELECT is_superuser, is_active FROM users WHERE email = :email"),
+                {"email": email},
+            )
+        ).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -102,8 +115,9 @@ async def test_create_superuser_with_invalid_email_exits_2(
 async def test_create_superuser_with_weak_password_exits_1_with_the_reason(
     migrated_database_url: str, db_engine: AsyncEngine
 ) -> None:
-    result = await run_cli(migrated_database_url, "create-superuser", "root@example.com",
-                           password="short")
+    result = await run_cli(
+        migrated_database_url, "create-superuser", "root@example.com", password="short"
+    )
 
     assert result.returncode == 1
     assert "at least 8 characters" in result.stderr
@@ -114,8 +128,12 @@ async def test_create_superuser_with_weak_password_exits_1_with_the_reason(
 async def test_create_superuser_with_password_containing_the_email_exits_1(
     migrated_database_url: str, db_engine: AsyncEngine
 ) -> None:
-    result = await run_cli(migrated_database_url, "create-superuser", "root@example.com",
-                           password="root@example.com-pass")
+    result = await run_cli(
+        migrated_database_url,
+        "create-superuser",
+        "root@example.com",
+        password="root@example.com-pass",
+    )
 
     assert result.returncode == 1
     assert "email" in result.stderr

@@ -7,7 +7,7 @@ from contextlib import closing
 from pathlib import Path
 
 import anyio
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -41,23 +41,17 @@ async def scratch_database_url() -> AsyncIterator[str]:
 
 
 async def tables(database_url: str) -> set[str]:
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
-    )
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
-        rows = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        )
+        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     finally:
         await connection.close()
     return {row["tablename"] for row in rows}
 
 
 async def current_revision(database_url: str) -> str | None:
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
-    )
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
         revision: str | None = await connection.fetchval("SELECT version_num FROM alembic_version")

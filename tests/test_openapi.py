@@ -95,8 +95,9 @@ async def test_login_documents_the_token_response(spec: dict[str, Any]) -> None:
 async def test_bearer_scheme_points_at_the_login_route(spec: dict[str, Any]) -> None:
     schemes = spec["components"]["securitySchemes"]
 
-    token_urls = [flow["tokenUrl"] for scheme in schemes.values()
-                  for flow in scheme.get("flows", {}).values()]
+    token_urls = [
+        flow["tokenUrl"] for scheme in schemes.values() for flow in scheme.get("flows", {}).values()
+    ]
     assert token_urls == ["/v1/users/login"]
     me = operation(spec, "GET", "/v1/users/me")
     assert me["security"] == [{name: []} for name in schemes]
@@ -104,9 +105,15 @@ async def test_bearer_scheme_points_at_the_login_route(spec: dict[str, Any]) -> 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/v1/users/me"), ("PATCH", "/v1/users/me"), ("DELETE", "/v1/users/me"),
-     ("GET", "/v1/users/"), ("GET", "/v1/users/{user_id}"), ("PATCH", "/v1/users/{user_id}"),
-     ("DELETE", "/v1/users/{user_id}")],
+    [
+        ("GET", "/v1/users/me"),
+        ("PATCH", "/v1/users/me"),
+        ("DELETE", "/v1/users/me"),
+        ("GET", "/v1/users/"),
+        ("GET", "/v1/users/{user_id}"),
+        ("PATCH", "/v1/users/{user_id}"),
+        ("DELETE", "/v1/users/{user_id}"),
+    ],
 )
 async def test_protected_routes_declare_the_bearer_scheme(
     spec: dict[str, Any], method: str, path: str
@@ -116,9 +123,12 @@ async def test_protected_routes_declare_the_bearer_scheme(
 
 def _known_gaps(pairs: list[tuple[str, str]], gaps: dict[tuple[str, str], str]) -> list[Any]:
     return [
-        pytest.param(m, p, id=f"{m} {p}",
-                     marks=[pytest.mark.xfail(strict=True, reason=gaps[(m, p)])]
-                     if (m, p) in gaps else [])
+        pytest.param(
+            m,
+            p,
+            id=f"{m} {p}",
+            marks=[pytest.mark.xfail(strict=True, reason=gaps[(m, p)])] if (m, p) in gaps else [],
+        )
         for m, p in pairs
     ]
 
@@ -127,8 +137,12 @@ def _known_gaps(pairs: list[tuple[str, str]], gaps: dict[tuple[str, str], str]) 
     ("method", "path"),
     _known_gaps(
         [pair for pair in SECURED if pair not in OPTIONAL_AUTH],
-        {("POST", "/v1/users/me/verification-email"):
-         "BUG: requires a bearer token (CurrentUser) but does not document 401"},
+        {
+            (
+                "POST",
+                "/v1/users/me/verification-email",
+            ): "BUG: requires a bearer token (CurrentUser) but does not document 401"
+        },
     ),
 )
 async def test_every_route_that_needs_a_token_documents_401(
@@ -139,9 +153,13 @@ async def test_every_route_that_needs_a_token_documents_401(
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    _known_gaps(OPERATIONS, {("GET", "/readyz"):
-                             "BUG: /readyz documents 503 with a description only, no "
-                             "ErrorBody schema, though it answers {code, message}"}),
+    _known_gaps(
+        OPERATIONS,
+        {
+            ("GET", "/readyz"): "BUG: /readyz documents 503 with a description only, no "
+            "ErrorBody schema, though it answers {code, message}"
+        },
+    ),
 )
 async def test_documented_errors_use_the_error_body(
     spec: dict[str, Any], method: str, path: str
@@ -163,18 +181,24 @@ async def test_every_route_has_a_description_for_users(
     assert op.get("description") or op.get("summary")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: login reads its body by hand (read_credentials), so FastAPI never adds the 422 "
-    "it returns for missing or malformed fields to the spec"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: login reads its body by hand (read_credentials), so FastAPI never adds the 422 "
+        "it returns for missing or malformed fields to the spec"
+    ),
+)
 async def test_login_documents_422(spec: dict[str, Any]) -> None:
     assert 422 in documented_statuses(spec, "POST", "/v1/users/login")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 422 is documented with FastAPI's default HTTPValidationError ({detail: [...]}) "
-    "but the app answers {code, message, errors: [{field, message}]} (ValidationErrorBody)"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: 422 is documented with FastAPI's default HTTPValidationError ({detail: [...]}) "
+        "but the app answers {code, message, errors: [{field, message}]} (ValidationErrorBody)"
+    ),
+)
 async def test_documented_422_matches_the_real_validation_body(
     spec: dict[str, Any], client: AsyncClient
 ) -> None:

@@ -72,11 +72,13 @@ async def test_sqlite_update_and_delete_me(sqlite_client: AsyncClient) -> None:
     auth = bearer(login.json()["access_token"])
 
     taken = await sqlite_client.patch(
-        "/v1/users/me", json={"email": "Bob@example.com", "current_password": PASSWORD},
+        "/v1/users/me",
+        json={"email": "Bob@example.com", "current_password": PASSWORD},
         headers=auth,
     )
     renamed = await sqlite_client.patch(
-        "/v1/users/me", json={"email": "ann2@example.com", "current_password": PASSWORD},
+        "/v1/users/me",
+        json={"email": "ann2@example.com", "current_password": PASSWORD},
         headers=auth,
     )
     deleted = await sqlite_client.request(

@@ -18,9 +18,29 @@ from app.plugins import UserEvents
 from tests.conftest import PASSWORD, bearer, make_settings, register
 
 # Words that would mean internals leaked: libraries, SQL, Python tracebacks.
-LEAKS = ("traceback", "sqlalchemy", "asyncpg", "psycopg", "pydantic", "starlette", "fastapi",
-         "integrityerror", "select ", "insert into", "update users", "delete from", "users.",
-         "bcrypt", "pwdlib", "jwt", 'file "', ".py", "exception", "errno", "uq_users")
+LEAKS = (
+    "traceback",
+    "sqlalchemy",
+    "asyncpg",
+    "psycopg",
+    "pydantic",
+    "starlette",
+    "fastapi",
+    "integrityerror",
+    "select ",
+    "insert into",
+    "update users",
+    "delete from",
+    "users.",
+    "bcrypt",
+    "pwdlib",
+    "jwt",
+    'file "',
+    ".py",
+    "exception",
+    "errno",
+    "uq_users",
+)
 
 SECRET_IN_HANDLER = "boom in SELECT hashed_password FROM users via sqlalchemy"
 
@@ -94,10 +114,13 @@ async def test_wrong_method_is_405_json(client: AsyncClient) -> None:
     assert_clean_error(response)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the frontend's StaticFiles mount at / answers wrong-method API requests, so the "
-    "405's Allow header says 'GET, HEAD' (methods that 404 there) instead of the route's"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: the frontend's StaticFiles mount at / answers wrong-method API requests, so the "
+        "405's Allow header says 'GET, HEAD' (methods that 404 there) instead of the route's"
+    ),
+)
 async def test_wrong_method_405_lists_the_routes_allowed_methods(client: AsyncClient) -> None:
     response = await client.put("/v1/users/login", json={})
 
@@ -123,15 +146,21 @@ async def _error_responses(client: AsyncClient, user_token: str) -> list[Respons
         await client.post("/v1/users/login", json={"email": 1, "password": None}),
         await client.get("/v1/users/me"),
         await client.get("/v1/users/me", headers=bearer("a.b.c")),
-        await client.patch("/v1/users/me", json={"email": "bob@example.com",
-                                                 "current_password": PASSWORD}, headers=auth),
+        await client.patch(
+            "/v1/users/me",
+            json={"email": "bob@example.com", "current_password": PASSWORD},
+            headers=auth,
+        ),
         await client.patch("/v1/users/me", json={"password": "x"}, headers=auth),
-        await client.patch("/v1/users/me", json={"password": "tiny",
-                                                 "current_password": PASSWORD}, headers=auth),
-        await client.patch("/v1/users/me", json={"email": "ann@",
-                                                 "current_password": PASSWORD}, headers=auth),
-        await client.request("DELETE", "/v1/users/me", json={"current_password": "x"},
-                             headers=auth),
+        await client.patch(
+            "/v1/users/me", json={"password": "tiny", "current_password": PASSWORD}, headers=auth
+        ),
+        await client.patch(
+            "/v1/users/me", json={"email": "ann@", "current_password": PASSWORD}, headers=auth
+        ),
+        await client.request(
+            "DELETE", "/v1/users/me", json={"current_password": "x"}, headers=auth
+        ),
         await client.get("/v1/users/", headers=auth),
         await client.get(f"/v1/users/{uuid.uuid4()}", headers=auth),
         await client.get("/v1/users/not-a-uuid", headers=auth),
@@ -158,8 +187,9 @@ async def test_admin_error_responses_leak_nothing(
     auth = bearer(superuser_token)
 
     responses = [
-        await client.patch(f"/v1/users/{ann['id']}", json={"email": "BOB@example.com"},
-                           headers=auth),
+        await client.patch(
+            f"/v1/users/{ann['id']}", json={"email": "BOB@example.com"}, headers=auth
+        ),
         await client.patch(f"/v1/users/{ann['id']}", json={"password": "x"}, headers=auth),
         await client.patch(f"/v1/users/{ann['id']}", json={"nope": 1}, headers=auth),
         await client.patch(f"/v1/users/{uuid.uuid4()}", json={}, headers=auth),

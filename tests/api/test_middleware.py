@@ -28,12 +28,18 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "healthz": ("GET", "/healthz", {}),
     "readyz": ("GET", "/readyz", {}),
     "openapi": ("GET", "/openapi.json", {}),
-    "register-201": ("POST", "/v1/users/", {"json": {"email": "h@example.com",
-                                                     "password": PASSWORD}}),
+    "register-201": (
+        "POST",
+        "/v1/users/",
+        {"json": {"email": "h@example.com", "password": PASSWORD}},
+    ),
     "register-400": ("POST", "/v1/users/", {"json": {"email": "h@example.com", "password": "x"}}),
     "register-422": ("POST", "/v1/users/", {"json": {}}),
-    "login-400": ("POST", "/v1/users/login", {"json": {"email": "n@example.com",
-                                                       "password": PASSWORD}}),
+    "login-400": (
+        "POST",
+        "/v1/users/login",
+        {"json": {"email": "n@example.com", "password": PASSWORD}},
+    ),
     "login-415": ("POST", "/v1/users/login", {"content": b"x"}),
     "me-401": ("GET", "/v1/users/me", {}),
     "unknown-404": ("GET", "/v1/nothing-here", {}),
@@ -54,8 +60,9 @@ async def test_api_responses_carry_security_headers(
 async def test_login_and_me_responses_carry_security_headers(
     client: AsyncClient, user_token: str
 ) -> None:
-    login = await client.post("/v1/users/login",
-                              json={"email": "ann@example.com", "password": PASSWORD})
+    login = await client.post(
+        "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
+    )
     me = await client.get("/v1/users/me", headers=bearer(user_token))
 
     assert (login.status_code, me.status_code) == (200, 200)
@@ -68,20 +75,25 @@ async def test_chunked_body_over_the_limit_gets_security_headers(client: AsyncCl
         for _ in range(100):
             yield b"x" * 16384
 
-    response = await client.post("/v1/users/", content=body(),
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/users/", content=body(), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert_security_headers(response)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: BodySizeLimit is the outermost middleware and answers a declared oversize "
-    "Content-Length itself, so its 413 never passes through SecurityHeaders"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: BodySizeLimit is the outermost middleware and answers a declared oversize "
+        "Content-Length itself, so its 413 never passes through SecurityHeaders"
+    ),
+)
 async def test_declared_body_over_the_limit_gets_security_headers(client: AsyncClient) -> None:
-    response = await client.post("/v1/users/", content=b"x" * (1024 * 1024),
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/users/", content=b"x" * (1024 * 1024), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert response.json()["code"] == "REQUEST_TOO_LARGE"
@@ -121,8 +133,9 @@ async def test_body_limit_follows_max_body_bytes(
     assert len(content) == size
 
     async with client_for(max_body_bytes=2048) as client:
-        response = await client.post("/v1/users/", content=content,
-                                     headers={"Content-Type": "application/json"})
+        response = await client.post(
+            "/v1/users/", content=content, headers={"Content-Type": "application/json"}
+        )
 
     assert response.status_code == status
     if status == 413:
@@ -138,8 +151,10 @@ async def test_small_body_under_default_limit_is_processed(client: AsyncClient) 
 
 
 async def test_cors_allows_configured_origin_only(client_for: Callable[..., Any]) -> None:
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,authorization"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,authorization",
+    }
 
     async with client_for(cors_origins=["https://app.example"]) as client:
         allowed = await client.options(
@@ -165,7 +180,8 @@ async def test_without_cors_origins_no_cors_headers_are_sent(client: AsyncClient
 async def test_form_login_response_is_marked_no_store(client: AsyncClient) -> None:
     await register(client, "ann@example.com")
 
-    response = await client.post("/v1/users/login", data={"username": "ann@example.com",
-                                                          "password": PASSWORD})
+    response = await client.post(
+        "/v1/users/login", data={"username": "ann@example.com", "password": PASSWORD}
+    )
 
     assert response.headers["cache-control"] == "no-store"

@@ -13,8 +13,15 @@ from pydantic import ValidationError
 
 from app.core.config import PROJECT_ROOT, Settings
 
-SETTINGS_ENV = ("APP_ENV", "SECRET_KEY", "SECRET_KEY_FILE", "BCRYPT_ROUNDS", "CORS_ORIGINS",
-                "PLUGINS", "DATABASE_URL")
+SETTINGS_ENV = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "BCRYPT_ROUNDS",
+    "CORS_ORIGINS",
+    "PLUGINS",
+    "DATABASE_URL",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +32,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def build(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def test_production_without_secret_key_is_refused() -> None:
@@ -42,7 +49,9 @@ def test_production_without_secret_key_from_the_environment_is_refused(
         build()
 
 
-@pytest.mark.parametrize("key", ["", "short", "x" * 31, "é" * 15], ids=["empty", "5", "31", "30-bytes"])
+@pytest.mark.parametrize(
+    "key", ["", "short", "x" * 31, "é" * 15], ids=["empty", "5", "31", "30-bytes"]
+)
 def test_secret_key_shorter_than_32_bytes_is_refused(key: str) -> None:
     with pytest.raises(ValidationError, match="32 bytes"):
         build(secret_key=key)
@@ -126,10 +135,13 @@ def test_secret_key_wins_over_the_key_file(tmp_path: Path) -> None:
     assert not key_file.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: _development_key returns whatever the key file holds; an empty file (e.g. one "
-    "another worker has created with O_EXCL but not yet written) gives an empty JWT key"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: _development_key returns whatever the key file holds; an empty file (e.g. one "
+        "another worker has created with O_EXCL but not yet written) gives an empty JWT key"
+    ),
+)
 def test_signing_key_is_never_empty_or_short(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     key_file.write_text("")
@@ -178,7 +190,9 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = build()
 
     assert (settings.is_production, settings.bcrypt_rounds, settings.signing_key()) == (
-        True, 11, key,
+        True,
+        11,
+        key,
     )
 
 
@@ -197,7 +211,11 @@ def _import_app_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
         [sys.executable, "-c", "import app.main"],
         cwd=tmp_path,  # no .env here
-        env=environment, capture_output=True, text=True, timeout=60, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -210,7 +228,10 @@ def test_app_refuses_to_start_in_production_without_secret_key(tmp_path: Path) -
 
 def test_app_starts_in_production_with_a_secret_key(tmp_path: Path) -> None:
     result = _import_app_main(
-        tmp_path, APP_ENV="production", BCRYPT_ROUNDS="12", SECRET_KEY=secrets.token_hex(32),
+        tmp_path,
+        APP_ENV="production",
+        BCRYPT_ROUNDS="12",
+        SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
     )
 

@@ -16,16 +16,19 @@ from app.core.security import (
     verify_token,
 )
 
-CONFIG = TokenSettings(key="k" * 64, issuer="issuer-x", audience="audience-y",
-                       lifetime_seconds=900)
+CONFIG = TokenSettings(key="k" * 64, issuer="issuer-x", audience="audience-y", lifetime_seconds=900)
 
 
 def claims(**changes: Any) -> dict[str, Any]:
     """A complete, valid claim set for CONFIG (every required claim present)."""
     now = int(time.time())
     values: dict[str, Any] = {
-        "iss": CONFIG.issuer, "aud": CONFIG.audience, "sub": str(uuid.uuid4()),
-        "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex,
+        "iss": CONFIG.issuer,
+        "aud": CONFIG.audience,
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
     }
     for name in REQUIRED_CLAIMS:  # any claim added later gets a plausible value
         values.setdefault(name, str(uuid.uuid4()))
@@ -53,10 +56,16 @@ def test_verify_token_requires_every_claim(name: str) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [claims(iss="other"), claims(aud="other"), claims(aud=["other", "more"]),
-     claims(exp=int(time.time()) - LEEWAY_SECONDS - 30),
-     claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200),
-     claims(nbf=int(time.time()) + 3600), claims(sub=123), claims(jti=5)],
+    [
+        claims(iss="other"),
+        claims(aud="other"),
+        claims(aud=["other", "more"]),
+        claims(exp=int(time.time()) - LEEWAY_SECONDS - 30),
+        claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200),
+        claims(nbf=int(time.time()) + 3600),
+        claims(sub=123),
+        claims(jti=5),
+    ],
     ids=["iss", "aud", "aud-list", "expired", "future-iat", "future-nbf", "sub-int", "jti-int"],
 )
 def test_verify_token_rejects_wrong_claims(payload: dict[str, Any]) -> None:
@@ -84,7 +93,7 @@ def test_verify_token_rejects_garbage_without_raising(token: str) -> None:
 
 
 def test_verify_token_rejects_alg_none() -> None:
-    unsigned = jwt.encode(claims(), key=None, algorithm="none")
+    unsigned = jwt.encode(claims(), key="", algorithm="none")
 
     assert verify_token(CONFIG, unsigned) is None
 

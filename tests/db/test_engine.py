@@ -24,7 +24,11 @@ def test_postgres_urls_use_asyncpg_and_keep_the_rest(raw: str) -> None:
 
     assert url.drivername == "postgresql+asyncpg"
     assert (url.username, url.password, url.host, url.port, url.database) == (
-        "u", "p", "db.example", 5432, "app",
+        "u",
+        "p",
+        "db.example",
+        5432,
+        "app",
     )
 
 
@@ -62,7 +66,8 @@ def test_url_without_query_has_none() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["sqlite:///data/app.db", "sqlite+aiosqlite:///data/app.db", "sqlite+pysqlite:///data/app.db"]
+    "raw",
+    ["sqlite:///data/app.db", "sqlite+aiosqlite:///data/app.db", "sqlite+pysqlite:///data/app.db"],
 )
 def test_sqlite_urls_use_aiosqlite(raw: str) -> None:
     url = normalize_database_url(raw)

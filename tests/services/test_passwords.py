@@ -10,8 +10,15 @@ EMAIL = "ann@example.com"
 @pytest.mark.parametrize(
     "password",
     ["12345678", "a" * 72, "é" * 36, "€" * 24, "😀" * 18, "  spaced out  ", "ANN@example.co"],
-    ids=["8-chars", "72-ascii", "72-bytes-2-byte", "72-bytes-3-byte", "72-bytes-4-byte",
-         "spaces-inside", "almost-the-email"],
+    ids=[
+        "8-chars",
+        "72-ascii",
+        "72-bytes-2-byte",
+        "72-bytes-3-byte",
+        "72-bytes-4-byte",
+        "spaces-inside",
+        "almost-the-email",
+    ],
 )
 def test_acceptable_passwords_have_no_problem(password: str) -> None:
     assert password_problem(password, email=EMAIL) is None
@@ -47,7 +54,9 @@ def test_only_whitespace_is_a_problem(password: str) -> None:
     assert "spaces" in problem
 
 
-@pytest.mark.parametrize("password", [EMAIL, "xx" + EMAIL + "yy", "ANN@EXAMPLE.COM!!", "Ann@Example.Com"])
+@pytest.mark.parametrize(
+    "password", [EMAIL, "xx" + EMAIL + "yy", "ANN@EXAMPLE.COM!!", "Ann@Example.Com"]
+)
 def test_containing_the_email_in_any_case_is_a_problem(password: str) -> None:
     problem = password_problem(password, email=EMAIL)
 

@@ -80,8 +80,11 @@ async def test_delete_me_leaves_other_accounts_alone(
     ids=["absent", "empty", "null", "wrong", "over-72-bytes"],
 )
 async def test_delete_me_without_the_right_current_password_keeps_the_account(
-    client: AsyncClient, ann: dict[str, Any], db_engine: AsyncEngine,
-    body: dict[str, Any], code: str,
+    client: AsyncClient,
+    ann: dict[str, Any],
+    db_engine: AsyncEngine,
+    body: dict[str, Any],
+    code: str,
 ) -> None:
     response = await client.request("DELETE", ME, json=body, headers=bearer(ann["token"]))
 

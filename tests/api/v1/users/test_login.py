@@ -18,7 +18,8 @@ LOGIN = "/v1/users/login"
 def _comparable(response: Response) -> tuple[int, bytes, list[tuple[str, str]]]:
     """Everything a client can observe, except the clock."""
     headers = sorted(
-        (name.lower(), value) for name, value in response.headers.multi_items()
+        (name.lower(), value)
+        for name, value in response.headers.multi_items()
         if name.lower() != "date"
     )
     return response.status_code, response.content, headers
@@ -59,9 +60,7 @@ async def test_login_expires_in_matches_the_configured_token_lifetime(
     async with client_for(access_token_lifetime_seconds=123) as client:
         await register(client, "ann@example.com")
 
-        response = await client.post(
-            LOGIN, json={"email": "ann@example.com", "password": PASSWORD}
-        )
+        response = await client.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD})
 
     assert _assert_token_response(response)["expires_in"] == 123
 
@@ -115,7 +114,9 @@ async def test_login_email_is_case_and_whitespace_insensitive(
 async def test_login_with_wrong_password_is_bad_credentials(client: AsyncClient) -> None:
     await register(client, "ann@example.com")
 
-    response = await client.post(LOGIN, json={"email": "ann@example.com", "password": "x" + PASSWORD})
+    response = await client.post(
+        LOGIN, json={"email": "ann@example.com", "password": "x" + PASSWORD}
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "LOGIN_BAD_CREDENTIALS"
@@ -165,7 +166,9 @@ async def test_login_failures_through_the_form_match_each_other(
     await _deactivate(client, superuser_token, inactive["id"])
 
     wrong = await client.post(LOGIN, data={"username": "ann@example.com", "password": "nope nope"})
-    unknown = await client.post(LOGIN, data={"username": "zed@example.com", "password": "nope nope"})
+    unknown = await client.post(
+        LOGIN, data={"username": "zed@example.com", "password": "nope nope"}
+    )
     disabled = await client.post(LOGIN, data={"username": "bob@example.com", "password": PASSWORD})
 
     assert wrong.json()["code"] == "LOGIN_BAD_CREDENTIALS"
@@ -250,7 +253,8 @@ async def test_login_with_missing_fields_is_422_naming_them(
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"{", b"not json", b'{"email": "a@b.c", "password": }', b"[]", b"null"],
+    "content",
+    [b"", b"{", b"not json", b'{"email": "a@b.c", "password": }', b"[]", b"null"],
     ids=["empty", "truncated", "text", "broken-value", "array", "null"],
 )
 async def test_login_with_malformed_json_is_422(client: AsyncClient, content: bytes) -> None:

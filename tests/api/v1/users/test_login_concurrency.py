@@ -39,15 +39,20 @@ async def test_me_is_served_while_concurrent_logins_hash(client_for: Callable[..
         await register(client, "ann@example.com")
         token = await login(client, "ann@example.com")
         # Open enough pooled connections up front, so no probe pays for connecting.
-        warm = await asyncio.gather(*(client.get("/v1/users/me", headers=bearer(token))
-                                      for _ in range(CONCURRENT_LOGINS + 1)))
+        warm = await asyncio.gather(
+            *(
+                client.get("/v1/users/me", headers=bearer(token))
+                for _ in range(CONCURRENT_LOGINS + 1)
+            )
+        )
         assert {response.status_code for response in warm} == {200}
 
         async def timed_login() -> int:
             response = await client.post(
                 "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
             )
-            return response.status_code
+            status: int = response.status_code
+            return status
 
         started = time.perf_counter()
         logins = [asyncio.create_task(timed_login()) for _ in range(CONCURRENT_LOGINS)]
@@ -79,15 +84,24 @@ async def test_logins_waiting_for_the_hasher_do_not_hold_database_connections(
     one_hash = _one_hash_seconds()
     # One connection and one hashing thread: if a queued login kept its connection while
     # waiting for the hasher, /me would wait behind every hash in the queue.
-    settings = {"bcrypt_rounds": ROUNDS, "database_pool_size": 1, "database_max_overflow": 0,
-                "hash_concurrency": 1}
+    settings = {
+        "bcrypt_rounds": ROUNDS,
+        "database_pool_size": 1,
+        "database_max_overflow": 0,
+        "hash_concurrency": 1,
+    }
     async with client_for(**settings) as client:
         await register(client, "ann@example.com")
         token = await login(client, "ann@example.com")
 
-        logins = [asyncio.create_task(client.post(
-            "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}))
-            for _ in range(4)]
+        logins = [
+            asyncio.create_task(
+                client.post(
+                    "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
+                )
+            )
+            for _ in range(4)
+        ]
         await asyncio.sleep(0.2 * one_hash)  # the logins are now queued for the hasher
         probe_started = time.perf_counter()
         me = await client.get("/v1/users/me", headers=bearer(token))

@@ -28,8 +28,11 @@ def _b64(data: bytes) -> str:
 
 def _claims_of(token: str, settings: Settings) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.decode(
-        token, settings.signing_key(), algorithms=["HS256"],
-        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+        token,
+        settings.signing_key(),
+        algorithms=["HS256"],
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
     )
     return claims
 
@@ -197,7 +200,9 @@ FORGERIES: dict[str, Callable[[dict[str, Any], Settings], str]] = {
 
 @pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
 async def test_me_rejects_forged_or_invalid_token(
-    client: AsyncClient, signed_in: dict[str, Any], settings: Settings,
+    client: AsyncClient,
+    signed_in: dict[str, Any],
+    settings: Settings,
     forge: Callable[[dict[str, Any], Settings], str],
 ) -> None:
     token = forge(signed_in["claims"], settings)
@@ -233,7 +238,8 @@ async def test_me_with_token_of_deactivated_user_is_401(
     client: AsyncClient, signed_in: dict[str, Any], superuser_token: str
 ) -> None:
     deactivated = await client.patch(
-        f"/v1/users/{signed_in['user']['id']}", json={"is_active": False},
+        f"/v1/users/{signed_in['user']['id']}",
+        json={"is_active": False},
         headers=bearer(superuser_token),
     )
     assert deactivated.status_code == 200

@@ -31,8 +31,16 @@ async def _user_count(db_engine: AsyncEngine) -> int:
         ("ann@example.com!", "email"),
         ("My ANN@EXAMPLE.COM password", "email"),
     ],
-    ids=["empty", "7-chars", "73-bytes-accents", "73-ascii", "emoji-76-bytes", "only-spaces",
-         "contains-email", "contains-email-other-case"],
+    ids=[
+        "empty",
+        "7-chars",
+        "73-bytes-accents",
+        "73-ascii",
+        "emoji-76-bytes",
+        "only-spaces",
+        "contains-email",
+        "contains-email-other-case",
+    ],
 )
 async def test_register_with_policy_breaking_password_is_400_with_the_reason(
     client: AsyncClient, db_engine: AsyncEngine, password: str, reason: str
@@ -47,7 +55,8 @@ async def test_register_with_policy_breaking_password_is_400_with_the_reason(
 
 
 @pytest.mark.parametrize(
-    "password", ["12345678", "é" * 36, "€" * 24, "a" * 72, "😀" * 18],
+    "password",
+    ["12345678", "é" * 36, "€" * 24, "a" * 72, "😀" * 18],
     ids=["8-chars", "72-bytes-accents", "72-bytes-euro", "72-ascii", "72-bytes-emoji"],
 )
 async def test_register_accepts_passwords_from_8_characters_to_72_bytes_and_they_log_in(
@@ -107,7 +116,8 @@ async def test_register_chunked_body_under_the_limit_is_accepted(client: AsyncCl
 
 async def test_register_with_a_non_numeric_content_length_is_refused(client: AsyncClient) -> None:
     response = await client.post(
-        REGISTER, content=b"{}",
+        REGISTER,
+        content=b"{}",
         headers={"Content-Type": "application/json", "Content-Length": "abc"},
     )
 
@@ -115,7 +125,8 @@ async def test_register_with_a_non_numeric_content_length_is_refused(client: Asy
 
 
 @pytest.mark.parametrize(
-    "content", [b"{", b"not json", b'{"email": "ann@example.com", "password": }', b"\xff\xfe"],
+    "content",
+    [b"{", b"not json", b'{"email": "ann@example.com", "password": }', b"\xff\xfe"],
     ids=["truncated", "text", "broken-value", "not-utf8"],
 )
 async def test_register_with_malformed_json_is_422(client: AsyncClient, content: bytes) -> None:
@@ -165,8 +176,15 @@ async def test_register_with_missing_body_or_fields_is_422(
 
 @pytest.mark.parametrize(
     "email",
-    ["ann", "ann@", "@example.com", "ann@@example.com", "ann example@example.com", "",
-     "a" * 310 + "@example.com"],
+    [
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@@example.com",
+        "ann example@example.com",
+        "",
+        "a" * 310 + "@example.com",
+    ],
     ids=["no-at", "no-domain", "no-local", "double-at", "space", "empty", "too-long"],
 )
 async def test_register_with_malformed_email_is_422_naming_the_email_field(
@@ -188,8 +206,14 @@ async def test_register_with_malformed_email_is_422_naming_the_email_field(
         {"email": "ann@example.com", "password": "Tr0ub4dor&3-secret" * 60},
         {"email": "ann@example.com", "password": {"p": "Tr0ub4dor&3-secret"}},
     ],
-    ids=["bad-email", "email-list", "no-email", "password-list", "password-too-long",
-         "password-object"],
+    ids=[
+        "bad-email",
+        "email-list",
+        "no-email",
+        "password-list",
+        "password-too-long",
+        "password-object",
+    ],
 )
 async def test_register_422_never_echoes_the_password(client: AsyncClient, body: Any) -> None:
     response = await client.post(REGISTER, json=body)

@@ -1,5 +1,6 @@
 """PATCH /v1/users/me: email and password changes behind the current password."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -36,7 +37,8 @@ async def test_update_me_changes_email_lowercased_and_resets_verification(
     await _verify(client, superuser_token, ann["id"])
 
     response = await client.patch(
-        ME, json={"email": " Ann.New@Example.COM ", "current_password": PASSWORD},
+        ME,
+        json={"email": " Ann.New@Example.COM ", "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -55,7 +57,8 @@ async def test_update_me_with_same_email_in_other_case_changes_nothing(
     await _verify(client, superuser_token, ann["id"])
 
     response = await client.patch(
-        ME, json={"email": "ANN@example.com", "current_password": PASSWORD},
+        ME,
+        json={"email": "ANN@example.com", "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -66,7 +69,8 @@ async def test_update_me_with_same_email_in_other_case_changes_nothing(
 
 async def test_update_me_changes_password(client: AsyncClient, ann: dict[str, Any]) -> None:
     response = await client.patch(
-        ME, json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+        ME,
+        json={"password": NEW_PASSWORD, "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -80,7 +84,8 @@ async def test_update_me_keeps_the_current_token_working(
     client: AsyncClient, ann: dict[str, Any]
 ) -> None:
     await client.patch(
-        ME, json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+        ME,
+        json={"password": NEW_PASSWORD, "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -91,8 +96,8 @@ async def test_update_me_changes_email_and_password_together(
     client: AsyncClient, ann: dict[str, Any]
 ) -> None:
     response = await client.patch(
-        ME, json={"email": "ann2@example.com", "password": NEW_PASSWORD,
-                  "current_password": PASSWORD},
+        ME,
+        json={"email": "ann2@example.com", "password": NEW_PASSWORD, "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -105,11 +110,14 @@ async def test_update_me_changes_email_and_password_together(
     "change", [{"email": "new@example.com"}, {"password": NEW_PASSWORD}], ids=["email", "password"]
 )
 @pytest.mark.parametrize(
-    "confirmation", [{}, {"current_password": ""}, {"current_password": None}],
+    "confirmation",
+    [{}, {"current_password": ""}, {"current_password": None}],
     ids=["absent", "empty", "null"],
 )
 async def test_update_me_without_current_password_is_refused(
-    client: AsyncClient, ann: dict[str, Any], change: dict[str, str],
+    client: AsyncClient,
+    ann: dict[str, Any],
+    change: dict[str, str],
     confirmation: dict[str, Any],
 ) -> None:
     response = await client.patch(ME, json={**change, **confirmation}, headers=bearer(ann["token"]))
@@ -124,7 +132,8 @@ async def test_update_me_without_current_password_is_refused(
     "change", [{"email": "new@example.com"}, {"password": NEW_PASSWORD}], ids=["email", "password"]
 )
 @pytest.mark.parametrize(
-    "wrong", ["not the password", PASSWORD.upper(), PASSWORD + "x" * 60],
+    "wrong",
+    ["not the password", PASSWORD.upper(), PASSWORD + "x" * 60],
     ids=["other", "case", "over-72-bytes"],
 )
 async def test_update_me_with_wrong_current_password_is_refused(
@@ -172,7 +181,8 @@ async def test_update_me_with_bad_new_password_is_refused_with_the_reason(
     client: AsyncClient, ann: dict[str, Any], new_password: str, reason: str
 ) -> None:
     response = await client.patch(
-        ME, json={"password": new_password, "current_password": PASSWORD},
+        ME,
+        json={"password": new_password, "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -186,8 +196,12 @@ async def test_update_me_checks_new_password_against_the_new_email(
     client: AsyncClient, ann: dict[str, Any]
 ) -> None:
     response = await client.patch(
-        ME, json={"email": "zed@example.com", "password": "Zed@Example.com rocks",
-                  "current_password": PASSWORD},
+        ME,
+        json={
+            "email": "zed@example.com",
+            "password": "Zed@Example.com rocks",
+            "current_password": PASSWORD,
+        },
         headers=bearer(ann["token"]),
     )
 
@@ -197,13 +211,16 @@ async def test_update_me_checks_new_password_against_the_new_email(
     assert me.json()["email"] == "ann@example.com"
 
 
-async def test_update_me_ignores_privilege_fields(
-    client: AsyncClient, ann: dict[str, Any]
-) -> None:
+async def test_update_me_ignores_privilege_fields(client: AsyncClient, ann: dict[str, Any]) -> None:
     response = await client.patch(
         ME,
-        json={"is_superuser": True, "is_verified": True, "is_active": False,
-              "id": "00000000-0000-0000-0000-000000000000", "current_password": PASSWORD},
+        json={
+            "is_superuser": True,
+            "is_verified": True,
+            "is_active": False,
+            "id": "00000000-0000-0000-0000-000000000000",
+            "current_password": PASSWORD,
+        },
         headers=bearer(ann["token"]),
     )
 
@@ -219,7 +236,8 @@ async def test_update_me_with_malformed_email_is_422_naming_the_field(
     client: AsyncClient, ann: dict[str, Any]
 ) -> None:
     response = await client.patch(
-        ME, json={"email": "not-an-email", "current_password": PASSWORD},
+        ME,
+        json={"email": "not-an-email", "current_password": PASSWORD},
         headers=bearer(ann["token"]),
     )
 
@@ -236,3 +254,26 @@ async def test_update_me_without_token_is_401(client: AsyncClient, ann: dict[str
     assert response.status_code == 401
     assert response.json()["code"] == "UNAUTHORIZED"
     assert await _login_status(client, "ann@example.com", PASSWORD) == 200
+
+
+async def test_concurrent_changes_to_the_same_email_let_exactly_one_win(
+    client: AsyncClient, ann: dict[str, Any]
+) -> None:
+    await register(client, "bob@example.com")
+    tokens = [ann["token"], await login(client, "bob@example.com")]
+
+    responses = await asyncio.gather(
+        *(
+            client.patch(
+                ME,
+                json={"email": "Same@Example.com", "current_password": PASSWORD},
+                headers=bearer(token),
+            )
+            for token in tokens
+        )
+    )
+
+    assert sorted(response.status_code for response in responses) == [200, 400]
+    loser = next(response for response in responses if response.status_code == 400)
+    assert loser.json()["code"] == "UPDATE_USER_EMAIL_ALREADY_EXISTS"
+    assert await _login_status(client, "same@example.com", PASSWORD) == 200
