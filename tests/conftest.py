@@ -137,7 +137,8 @@ def client_for(migrated_database_url: str, db_engine: AsyncEngine) -> Callable[.
     """`async with client_for(**settings) as c:` — an app with other settings, same database."""
 
     def factory(**overrides: Any) -> Any:
-        return running(create_app(make_settings(migrated_database_url, **overrides)))
+        database_url = overrides.pop("database_url", migrated_database_url)
+        return running(create_app(make_settings(database_url, **overrides)))
 
     return factory
 

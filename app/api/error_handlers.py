@@ -7,6 +7,8 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from app.core.errors import AppError, ErrorCode, TooManyRequests
@@ -66,6 +68,15 @@ async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
                           errors=field_errors)
 
 
+async def handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database is down, restarting or out of connections: a temporary condition the
+    # client can retry, not a bug in the request.
+    logger.error("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, ErrorCode.SERVICE_UNAVAILABLE,
+                          "The service is temporarily unavailable. Try again shortly.",
+                          {"Retry-After": "5"})
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, ErrorCode.INTERNAL_ERROR, "Something went wrong on our side.")
@@ -75,4 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(OperationalError, handle_database_unavailable)
+    app.add_exception_handler(PoolTimeout, handle_database_unavailable)
+    app.add_exception_handler(ConnectionError, handle_database_unavailable)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import CurrentSuperuser, SessionDep, UserManagerDep
-from app.api.v1.users.schemas import UserAdminUpdate, UserPage, UserRead
+from app.api.v1.users.schemas import PRINTABLE, UserAdminUpdate, UserPage, UserRead
 from app.core import errors
 from app.core.errors import responses
 from app.db.crud import user as crud
@@ -31,9 +31,10 @@ async def _get_or_404(manager: UserManagerDep, user_id: uuid.UUID) -> User:
 async def list_users(
     _: CurrentSuperuser,
     session: SessionDep,
-    email: Annotated[str | None, Query(max_length=320, description="Part of the email.")] = None,
+    email: Annotated[str | None, Query(max_length=320, pattern=PRINTABLE,
+                                       description="Part of the email.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> UserPage:
     """Page through accounts, oldest first, optionally filtered by part of the email."""
     users, total = await crud.list_users(session, email_contains=email, limit=limit, offset=offset)

@@ -14,7 +14,11 @@ def _trim_and_lowercase(value: object) -> object:
 # Stored and looked up trimmed and lowercased: `Ann@Example.com ` and `ann@example.com`
 # are one account.
 EmailAddress = Annotated[EmailStr, BeforeValidator(_trim_and_lowercase)]
-LoginEmail = Annotated[str, BeforeValidator(_trim_and_lowercase), Field(max_length=320)]
+# No control characters: PostgreSQL text can't hold NUL, and no address contains one.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+LoginEmail = Annotated[
+    str, BeforeValidator(_trim_and_lowercase), Field(max_length=320, pattern=PRINTABLE)
+]
 # Length rules are the password policy's (a 400 with a reason); this only bounds the work.
 Password = Annotated[str, Field(max_length=1024)]
 

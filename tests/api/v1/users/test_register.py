@@ -80,3 +80,17 @@ async def test_concurrent_case_variant_registrations_create_exactly_one_account(
     async with db_engine.connect() as connection:
         count = await connection.scalar(text("SELECT count(*) FROM users"))
     assert count == 1
+
+
+async def test_control_characters_in_lookups_are_a_422_not_a_database_error(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    login = await client.post("/v1/users/login", json={"email": "a\u0000b@example.com",
+                                                        "password": PASSWORD})
+    forgot = await client.post("/v1/users/forgot-password", json={"email": "a\u0000@x.com"})
+    search = await client.get("/v1/users/", params={"email": "a\u0000"},
+                              headers={"Authorization": f"Bearer {superuser_token}"})
+    huge_offset = await client.get("/v1/users/", params={"offset": str(2**70)},
+                                   headers={"Authorization": f"Bearer {superuser_token}"})
+
+    assert [r.status_code for r in (login, forgot, search, huge_offset)] == [422] * 4
