@@ -5,7 +5,6 @@ from typing import Any
 import pytest
 
 from app.core.config import Settings
-
 from tests.conftest import bearer
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
