@@ -101,6 +101,8 @@ async def test_admin_list_filters_by_email_substring_case_insensitively(
         ("_", ["under_score@example.com"]),
         ("r%c", ["per%cent@example.com"]),
         ("%", ["per%cent@example.com"]),
+        ("h/s", ["slas/h/slash@example.com"]),
+        ("/", ["slas/h/slash@example.com"]),
     ],
 )
 async def test_admin_list_filter_treats_like_wildcards_literally(
@@ -111,6 +113,8 @@ async def test_admin_list_filter_treats_like_wildcards_literally(
         "underXscore@example.com",
         "per%cent@example.com",
         "perXcent@example.com",
+        "slas/h/slash@example.com",
+        "slashXslash@example.com",
     ]:
         await register(client, email)
 

@@ -2,6 +2,7 @@
 
 import statistics
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -333,3 +334,43 @@ async def test_login_with_unknown_email_does_the_same_hashing_work_as_wrong_pass
     assert wrong > 0.05, wrong
     assert unknown >= 0.5 * wrong, (unknown, wrong)
     assert overlong >= 0.5 * wrong, (overlong, wrong)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        pytest.param("ann@bücher.example", id="unicode-domain"),
+        pytest.param("ÅSA@Example.com", id="non-ascii-upper"),
+        pytest.param(
+            "ann@xn--bcher-kva.example",
+            id="punycode-domain",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "BUG: register normalises with EmailStr (punycode domain stored as "
+                    "'ann@bücher.example') but login only strips and lowercases, so the "
+                    "address the user registered with never matches"
+                ),
+            ),
+        ),
+        pytest.param(
+            unicodedata.normalize("NFD", "josé@example.com"),
+            id="decomposed-accent",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "BUG: register stores EmailStr's NFC form of the email but login "
+                    "compares the NFD string as typed, so the same input can't log in"
+                ),
+            ),
+        ),
+    ],
+)
+async def test_login_with_the_exact_email_used_at_registration_works(
+    client: AsyncClient, email: str
+) -> None:
+    await register(client, email)
+
+    response = await client.post(LOGIN, json={"email": email, "password": PASSWORD})
+
+    _assert_token_response(response)
