@@ -48,8 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if unknown := sorted(set(args.names) - set(NAMES)):
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(NAMES)}")
-    if not 1 <= args.seconds <= 60:
-        parser.error("--seconds must be between 1 and 60")
+    if not 4 <= args.seconds <= 60:
+        parser.error("--seconds must be between 4 and 60")
     if not 1_000 <= args.users <= 5_000_000:
         parser.error("--users must be between 1,000 and 5,000,000")
     return args

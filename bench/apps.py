@@ -62,12 +62,27 @@ STOCK = App(
 )
 
 
+# Each benchmark gives each app two phases of load in this order, both servers up all
+# along, so a change in the machine's load during the run weighs on both apps alike.
+ABBA = (STOCK, OURS, OURS, STOCK)
+
+
 @asynccontextmanager
 async def serving(app: App, *, bcrypt_rounds: int) -> AsyncIterator[tuple[Server, str]]:
     """`app` on its own scratch database in a one-worker uvicorn: (server, database URL)."""
     async with scratch_database(f"bench_{app.name}", migrate=app.migrated) as url:
         with uvicorn(app.module, app.env(url, bcrypt_rounds)) as server:
             yield server, url
+
+
+@asynccontextmanager
+async def serving_both(*, bcrypt_rounds: int) -> AsyncIterator[dict[str, tuple[Server, str]]]:
+    """Both apps at once, by name: (server, database URL)."""
+    async with (
+        serving(STOCK, bcrypt_rounds=bcrypt_rounds) as stock,
+        serving(OURS, bcrypt_rounds=bcrypt_rounds) as ours,
+    ):
+        yield {STOCK.name: stock, OURS.name: ours}
 
 
 def import_stock_app(database_url: str, *, bcrypt_rounds: int) -> FastAPI:

@@ -5,6 +5,7 @@ Each returns the same summary, so a benchmark doesn't care which tool ran.
 
 import re
 import shutil
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,21 @@ class Load:
         return self
 
 
+def combine(loads: list[Load]) -> Load:
+    """Phases of one load as one: totals add up; percentiles are the phases' mean (the
+    tools report percentiles, not samples), a fair summary for phases of equal length."""
+    requests, seconds = sum(load.requests for load in loads), sum(load.seconds for load in loads)
+    return Load(
+        tool=loads[0].tool,
+        requests=requests,
+        failures=sum(load.failures for load in loads),
+        seconds=seconds,
+        per_second=requests / seconds,
+        p50_ms=statistics.fmean(load.p50_ms for load in loads),
+        p99_ms=statistics.fmean(load.p99_ms for load in loads),
+    )
+
+
 def available_tool(preferred: tuple[str, ...]) -> str:
     """The first of `preferred` on PATH, else "httpx" (with a note on stderr)."""
     for tool in preferred:
@@ -78,7 +94,8 @@ async def generate_load(
 
 
 async def _wrk(request: Request, *, connections: int, seconds: float, threads: int) -> Load:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
+    duration = f"{max(1, round(seconds))}s"
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
     for name, value in request.headers.items():
         command += ["-H", f"{name}: {value}"]
     output = (await anyio.run_process([*command, request.url])).stdout.decode()
@@ -115,7 +132,8 @@ def _seconds(value: float, unit: str) -> float:
 
 
 async def _hey(request: Request, *, connections: int, seconds: float) -> Load:
-    command = ["hey", "-z", f"{round(seconds)}s", "-c", str(connections), "-m", request.method]
+    duration = f"{max(1, round(seconds))}s"
+    command = ["hey", "-z", duration, "-c", str(connections), "-m", request.method]
     for name, value in request.headers.items():
         command += ["-H", f"{name}: {value}"]
     if request.content_type is not None:

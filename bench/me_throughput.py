@@ -1,7 +1,7 @@
 """me_throughput: how many GET /me a single worker serves, and what each one costs.
 
-wrk (or hey) keeps 16 connections busy against each app in a subprocess, stock first,
-then ours. Then each app runs in-process with SQLAlchemy's engine and pool events
+wrk (or hey) keeps 16 connections busy against each app in a subprocess, in phases
+stock, ours, ours, stock. Then each app runs in-process with SQLAlchemy's engine and pool events
 counted, to show how many SQL statements and transactions one /me costs.
 """
 
@@ -23,8 +23,8 @@ from sqlalchemy.pool import Pool
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.apps import OURS, STOCK, App, import_stock_app, log_in, serving, sign_up
-from bench.load import Load, Request, generate_load
+from bench.apps import ABBA, OURS, STOCK, App, import_stock_app, log_in, serving_both, sign_up
+from bench.load import Load, Request, combine, generate_load
 from bench.report import Result, Row
 from bench.stats import ratio
 
@@ -46,24 +46,28 @@ ROUND_TRIPS = {"before_cursor_execute": 1, "begin": 1, "commit": 1, "rollback": 
 
 
 async def run(*, seconds: float) -> Result:
-    loads: dict[str, Load] = {}
+    phases: dict[str, list[Load]] = {STOCK.name: [], OURS.name: []}
     work: dict[str, dict[str, float]] = {}
-    for app in (STOCK, OURS):
-        async with serving(app, bcrypt_rounds=BCRYPT_ROUNDS) as (server, url):
-            async with httpx.AsyncClient(base_url=server.base_url) as client:
+    async with serving_both(bcrypt_rounds=BCRYPT_ROUNDS) as servers:
+        requests: dict[str, Request] = {}
+        for app in (STOCK, OURS):
+            base_url = servers[app.name][0].base_url
+            async with httpx.AsyncClient(base_url=base_url) as client:
                 token = await sign_up(client, app)
-            me = Request(
-                url=server.base_url + app.me_path, headers={"Authorization": f"Bearer {token}"}
-            )
+            headers = {"Authorization": f"Bearer {token}"}
+            requests[app.name] = Request(url=base_url + app.me_path, headers=headers)
+        for app in ABBA:
             load = await generate_load(
-                me, connections=CONNECTIONS, seconds=seconds, threads=THREADS
+                requests[app.name], connections=CONNECTIONS, seconds=seconds / 2, threads=THREADS
             )
-            loads[app.name] = load.checked(f"{app.name} GET {app.me_path}")
+            phases[app.name].append(load.checked(f"{app.name} GET {app.me_path}"))
+        for app in (STOCK, OURS):
+            url = servers[app.name][1]
             in_process = (
                 our_app(url) if app is OURS else import_stock_app(url, bcrypt_rounds=BCRYPT_ROUNDS)
             )
             work[app.name] = await count_database_work(in_process, app)
-    return summarise(loads, work)
+    return summarise({name: combine(loads) for name, loads in phases.items()}, work)
 
 
 def our_app(database_url: str) -> FastAPI:
@@ -161,7 +165,8 @@ def summarise(loads: dict[str, Load], work: dict[str, dict[str, float]]) -> Resu
     ]
     notes = [
         f"{ours.tool}, {THREADS} threads, {CONNECTIONS} connections, {ours.seconds:.0f} s per "
-        f"app, one uvicorn worker; {ours.requests:,} requests ours ({ours.failures} failed), "
+        f"app in phases stock, ours, ours, stock (latencies: mean of the two phases), one "
+        f"uvicorn worker each; {ours.requests:,} requests ours ({ours.failures} failed), "
         f"{stock.requests:,} stock ({stock.failures} failed).",
         *(
             f"per /me in-process ({COUNTED_REQUESTS} requests), {name}: "
