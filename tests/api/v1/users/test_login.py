@@ -1,13 +1,13 @@
 """POST /v1/users/login: JSON and the OAuth2 form, and failures that reveal nothing."""
 
-import statistics
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -305,35 +305,39 @@ async def test_login_with_cheaper_stored_hash_upgrades_it_to_the_current_cost(
     await login(client, "ann@example.com")  # the upgraded hash still verifies
 
 
-async def _median_login_seconds(client: AsyncClient, body: dict[str, str], times: int) -> float:
-    durations = []
-    for _ in range(times):
-        started = time.perf_counter()
-        response = await client.post(LOGIN, json=body)
-        durations.append(time.perf_counter() - started)
-        assert response.status_code == 400
-    return statistics.median(durations)
+async def _login_seconds(client: AsyncClient, body: dict[str, str]) -> float:
+    started = time.perf_counter()
+    response = await client.post(LOGIN, json=body)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400
+    return elapsed
 
 
 async def test_login_with_unknown_email_does_the_same_hashing_work_as_wrong_password(
     client_for: Callable[..., Any],
 ) -> None:
-    async with client_for(bcrypt_rounds=12) as client:
+    attempts = {
+        "wrong password": {"email": "ann@example.com", "password": "not the password"},
+        "unknown email": {"email": "nobody@example.com", "password": "not the password"},
+        "over 72 bytes": {"email": "ann@example.com", "password": "x" * 80},
+    }
+    async with client_for(bcrypt_rounds=12, hash_concurrency=1) as client:
         await register(client, "ann@example.com")
-        wrong_password = {"email": "ann@example.com", "password": "not the password"}
-        unknown_email = {"email": "nobody@example.com", "password": "not the password"}
-        too_long = {"email": "ann@example.com", "password": "x" * 80}
         # Warm up: the first unknown-email login also makes the dummy hash.
-        await _median_login_seconds(client, unknown_email, 1)
+        await _login_seconds(client, attempts["unknown email"])
 
-        wrong = await _median_login_seconds(client, wrong_password, 3)
-        unknown = await _median_login_seconds(client, unknown_email, 3)
-        overlong = await _median_login_seconds(client, too_long, 3)
+        # Interleaved, so a busy spell on the machine slows every kind alike.
+        seconds: dict[str, list[float]] = {name: [] for name in attempts}
+        for _ in range(3):
+            for name, body in attempts.items():
+                seconds[name].append(await _login_seconds(client, body))
 
-    # A 12-round bcrypt takes a noticeable fraction of a second; a DB miss takes milliseconds.
-    assert wrong > 0.05, wrong
-    assert unknown >= 0.5 * wrong, (unknown, wrong)
-    assert overlong >= 0.5 * wrong, (overlong, wrong)
+    # Best of three: noise only ever adds time. A 12-round bcrypt check takes a good
+    # fraction of a second; an unknown email without hashing would take milliseconds.
+    fastest = {name: min(durations) for name, durations in seconds.items()}
+    assert fastest["wrong password"] > 0.05, seconds
+    assert fastest["unknown email"] >= 0.5 * fastest["wrong password"], seconds
+    assert fastest["over 72 bytes"] >= 0.5 * fastest["wrong password"], seconds
 
 
 @pytest.mark.parametrize(
@@ -374,3 +378,37 @@ async def test_login_with_the_exact_email_used_at_registration_works(
     response = await client.post(LOGIN, json={"email": email, "password": PASSWORD})
 
     _assert_token_response(response)
+
+
+@pytest.fixture
+async def raw_client(client: AsyncClient, app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """The running app, with a crash shown as the 500 a client would get (not raised)."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as raw:
+        yield raw
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: PasswordHasher.verify lets pwdlib's UnknownHashError (and bcrypt's "
+        "ValueError 'Invalid salt') escape, so an account whose stored hash isn't a valid "
+        "bcrypt hash makes login answer 500 instead of LOGIN_BAD_CREDENTIALS"
+    ),
+)
+@pytest.mark.parametrize(
+    "stored_hash",
+    ["!", "", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "$2b$04$" + "!" * 53],
+    ids=["locked-marker", "empty", "other-scheme", "corrupt-bcrypt"],
+)
+async def test_login_to_an_account_with_an_unusable_hash_is_bad_credentials(
+    raw_client: AsyncClient, db_engine: AsyncEngine, stored_hash: str
+) -> None:
+    await register(raw_client, "ann@example.com")
+    async with db_engine.begin() as connection:
+        await connection.execute(text("UPDATE users SET hashed_password = :h"), {"h": stored_hash})
+
+    response = await raw_client.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD})
+    unknown = await raw_client.post(LOGIN, json={"email": "zed@example.com", "password": PASSWORD})
+
+    assert _comparable(response) == _comparable(unknown)
