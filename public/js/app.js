@@ -88,7 +88,16 @@ function navLink(path, label, activePath) {
   });
 }
 
+let navState = "";
+
 function renderNav(activePath) {
+  // Rebuilding the links under a keyboard user's focus would drop it to
+  // <body>, so rebuild only when something shown actually changes.
+  const state = JSON.stringify([api.isLoggedIn(), Boolean(session.user?.is_superuser), activePath]);
+  if (state === navState) return;
+  navState = state;
+  const focused = nav.contains(document.activeElement) ? document.activeElement.textContent : null;
+
   const items = [];
   if (api.isLoggedIn()) {
     items.push(navLink("/profile", "Profile", activePath));
@@ -99,6 +108,7 @@ function renderNav(activePath) {
     items.push(navLink("/register", "Register", activePath));
   }
   nav.replaceChildren(h("ul", { class: "site-nav__list" }, items.map((item) => h("li", {}, item))));
+  if (focused !== null) items.find((item) => item.textContent === focused)?.focus();
 }
 
 function render({ focus }) {

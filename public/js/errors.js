@@ -42,6 +42,18 @@ const MESSAGES = {
     field: null,
     text: "The request was refused to protect your account. Reload the page and try again.",
   },
+  RESET_PASSWORD_BAD_TOKEN: {
+    field: null,
+    text: "This password reset link is wrong or has expired. Ask for a new one.",
+  },
+  RESET_PASSWORD_INVALID_PASSWORD: {
+    field: "password",
+    text: (error) => withReason("This password can't be used.", error.message),
+  },
+  VERIFY_USER_BAD_TOKEN: {
+    field: null,
+    text: "This verification link is wrong or has expired. Ask for a new one.",
+  },
   FORBIDDEN: { field: null, text: "You need administrator rights for this." },
   NOT_FOUND: { field: null, text: "That doesn't exist any more. Reload the page to see what's there now." },
   METHOD_NOT_ALLOWED: {

@@ -1,9 +1,10 @@
 """Keyboard use, phone layout, labels and colour contrast (WCAG AA)."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.e2e.conftest import PASSWORD, LiveServer, log_in, unique_email
 
@@ -28,6 +29,14 @@ async def test_logging_in_and_out_works_with_the_keyboard_alone(
 ) -> None:
     email = unique_email()
     await live_server.register(email)
+
+    async def slowly(route: Route) -> None:
+        # The profile's GET /me answers after focus has moved on; updating the
+        # page then must not take the focus away.
+        await asyncio.sleep(0.5)
+        await route.continue_()
+
+    await page.route("**/v1/users/me", slowly)
     await page.goto("/login")
 
     await page.keyboard.press("Tab")
@@ -44,6 +53,8 @@ async def test_logging_in_and_out_works_with_the_keyboard_alone(
     await expect(page).to_have_url("/profile")
     await expect(page.get_by_role("heading", name="Your profile")).to_be_focused()
     await page.keyboard.press("Shift+Tab")
+    await expect(page.get_by_role("button", name="Log out")).to_be_focused()
+    await page.wait_for_load_state("networkidle")
     await expect(page.get_by_role("button", name="Log out")).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page).to_have_url("/login")

@@ -23,6 +23,7 @@ FIELDS = {
     ErrorCode.CURRENT_PASSWORD_INVALID: "current_password",
     ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS: "email",
     ErrorCode.UPDATE_USER_INVALID_PASSWORD: "password",
+    ErrorCode.RESET_PASSWORD_INVALID_PASSWORD: "password",
 }
 
 

@@ -61,6 +61,7 @@ async def test_a_reload_while_logged_in_asks_to_log_in_and_returns(
     await page.goto("/login")
     await log_in(page, email)
     await expect(page.locator(".details")).to_contain_text(email)
+    await page.wait_for_load_state("networkidle")  # the profile's own GET /me is done
 
     await page.reload()
     await expect(page).to_have_url("/login?next=%2Fprofile")
