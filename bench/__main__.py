@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 
 from bench import email_lookup, login_hashing, me_throughput
+from bench.apps import hash_concurrency
 from bench.database import server_version
 from bench.report import Result, machine, markdown, notes, table
 
@@ -81,6 +82,7 @@ async def main(argv: list[str]) -> int:
         *machine(await server_version()),
         f"bcrypt cost: {login_hashing.BCRYPT_ROUNDS} (login_hashing), "
         f"{me_throughput.BCRYPT_ROUNDS} (me_throughput, only sign-up hashes)",
+        f"our HASH_CONCURRENCY: {hash_concurrency()}",
         f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}",
     ]
     print(table(results))

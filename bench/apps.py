@@ -17,9 +17,15 @@ EMAIL = "bench@example.com"
 PASSWORD = "correct horse battery staple"
 
 
+def hash_concurrency() -> int:
+    """How many hashes our app runs at once: the app's default (nproc) unless overridden."""
+    return int(os.environ.get("HASH_CONCURRENCY", os.cpu_count() or 2))
+
+
 def our_env(database_url: str, bcrypt_rounds: int) -> dict[str, str]:
     """Settings for app.main:app; explicit, so a developer's .env changes nothing here."""
     return {
+        "HASH_CONCURRENCY": str(hash_concurrency()),
         "APP_ENV": "development",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_hex(32),
@@ -50,15 +56,23 @@ class App:
     me_path: str
 
 
-OURS = App("ours", "app.main:app", our_env, True, "/v1/users/", "/v1/users/login", "/v1/users/me")
+OURS = App(
+    name="ours",
+    module="app.main:app",
+    env=our_env,
+    migrated=True,
+    register_path="/v1/users/",
+    login_path="/v1/users/login",
+    me_path="/v1/users/me",
+)
 STOCK = App(
-    "stock",
-    "bench.stock_app:app",
-    stock_env,
-    False,
-    "/auth/register",
-    "/auth/jwt/login",
-    "/users/me",
+    name="stock",
+    module="bench.stock_app:app",
+    env=stock_env,
+    migrated=False,
+    register_path="/auth/register",
+    login_path="/auth/jwt/login",
+    me_path="/users/me",
 )
 
 

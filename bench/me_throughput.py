@@ -1,8 +1,8 @@
 """me_throughput: how many GET /me a single worker serves, and what each one costs.
 
 wrk (or hey) keeps 16 connections busy against each app in a subprocess, in phases
-stock, ours, ours, stock. Then each app runs in-process with SQLAlchemy's engine and pool events
-counted, to show how many SQL statements and transactions one /me costs.
+stock, ours, ours, stock. Then each app runs in-process with SQLAlchemy's engine and
+pool events counted, to show how many SQL statements and round trips one /me costs.
 """
 
 import secrets
