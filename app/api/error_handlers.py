@@ -7,7 +7,7 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -68,9 +68,12 @@ async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
                           errors=field_errors)
 
 
-async def handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # The database is down, restarting or out of connections: a temporary condition the
-    # client can retry, not a bug in the request.
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated \
+            and not isinstance(exc, OperationalError | InterfaceError):
+        return await handle_unexpected(request, exc)  # a failing statement is our bug
+    # The database is down, restarting, dropped the connection or has none to spare: a
+    # temporary condition the client can retry, not a bug in the request.
     logger.error("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return error_response(503, ErrorCode.SERVICE_UNAVAILABLE,
                           "The service is temporarily unavailable. Try again shortly.",
@@ -86,7 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    app.add_exception_handler(OperationalError, handle_database_unavailable)
-    app.add_exception_handler(PoolTimeout, handle_database_unavailable)
-    app.add_exception_handler(ConnectionError, handle_database_unavailable)
+    app.add_exception_handler(DBAPIError, handle_database_error)
+    app.add_exception_handler(PoolTimeout, handle_database_error)
+    app.add_exception_handler(ConnectionError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)
