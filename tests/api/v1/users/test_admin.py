@@ -503,3 +503,17 @@ async def test_admin_email_change_alone_resets_verification(
     )
 
     assert response.json()["is_verified"] is False
+
+
+async def test_admin_reactivation_does_not_revive_tokens_from_before_deactivation(
+    client: AsyncClient, superuser_token: str, ann: dict[str, Any]
+) -> None:
+    old_token = await login(client, "ann@example.com")
+    headers = bearer(superuser_token)
+    await client.patch(_user_url(ann["id"]), json={"is_active": False}, headers=headers)
+
+    await client.patch(_user_url(ann["id"]), json={"is_active": True}, headers=headers)
+
+    assert (await client.get("/v1/users/me", headers=bearer(old_token))).status_code == 401
+    fresh = await login(client, "ann@example.com")
+    assert (await client.get("/v1/users/me", headers=bearer(fresh))).status_code == 200

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import bcrypt
+import pytest
 
 from tests.conftest import PASSWORD, bearer, login, register
 
@@ -114,3 +115,46 @@ async def test_logins_waiting_for_the_hasher_do_not_hold_database_connections(
     assert queue_still_busy
     # Four serialised hashes take 4 x one_hash; /me must not wait for them.
     assert probe_seconds < 1.5 * one_hash, (probe_seconds, one_hash)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: UserManager.check_credentials calls hasher.waste_time() for an unknown email "
+        "without first ending the read transaction (_verify_password does, the unknown-email "
+        "branch doesn't), so logins for unknown emails hold a pooled connection while they "
+        "queue for the hasher and starve every other request"
+    ),
+)
+async def test_unknown_email_logins_waiting_for_the_hasher_do_not_hold_database_connections(
+    client_for: Callable[..., Any],
+) -> None:
+    one_hash = _one_hash_seconds()
+    settings = {
+        "bcrypt_rounds": ROUNDS,
+        "database_pool_size": 1,
+        "database_max_overflow": 0,
+        "hash_concurrency": 1,
+    }
+    async with client_for(**settings) as client:
+        await register(client, "ann@example.com")
+        token = await login(client, "ann@example.com")
+        unknown = {"email": "nobody@example.com", "password": PASSWORD}
+        warm_up = await client.post("/v1/users/login", json=unknown)  # makes the dummy hash
+        assert warm_up.status_code == 400
+
+        logins = [
+            asyncio.create_task(client.post("/v1/users/login", json=unknown)) for _ in range(4)
+        ]
+        await asyncio.sleep(0.2 * one_hash)  # the logins are now queued for the hasher
+        probe_started = time.perf_counter()
+        me = await client.get("/v1/users/me", headers=bearer(token))
+        probe_seconds = time.perf_counter() - probe_started
+        queue_still_busy = not all(task.done() for task in logins)
+        statuses = [response.status_code for response in await asyncio.gather(*logins)]
+
+    assert me.status_code == 200
+    assert statuses == [400] * 4
+    # Four serialised hashes take 4 x one_hash; /me must not wait for them.
+    assert probe_seconds < 1.5 * one_hash, (probe_seconds, one_hash)
+    assert queue_still_busy
