@@ -185,3 +185,20 @@ async def test_form_login_response_is_marked_no_store(client: AsyncClient) -> No
     )
 
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_chunked_login_body_over_the_limit_is_413_before_any_hashing(
+    client: AsyncClient,
+) -> None:
+    async def body() -> Any:
+        yield b'{"email": "ann@example.com", "password": "'
+        for _ in range(100):
+            yield b"x" * 16384
+        yield b'"}'
+
+    response = await client.post(
+        "/v1/users/login", content=body(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "REQUEST_TOO_LARGE"
