@@ -517,3 +517,11 @@ async def test_admin_reactivation_does_not_revive_tokens_from_before_deactivatio
     assert (await client.get("/v1/users/me", headers=bearer(old_token))).status_code == 401
     fresh = await login(client, "ann@example.com")
     assert (await client.get("/v1/users/me", headers=bearer(fresh))).status_code == 200
+
+
+async def test_admin_list_with_empty_email_filter_lists_everyone(
+    client: AsyncClient, superuser_token: str, ann: dict[str, Any]
+) -> None:
+    page = (await client.get(USERS, params={"email": ""}, headers=bearer(superuser_token))).json()
+
+    assert page["total"] == 2

@@ -275,3 +275,27 @@ async def test_me_rejects_post(client: AsyncClient, signed_in: dict[str, Any]) -
 
     assert response.status_code == 405
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_me_does_not_accept_the_token_in_the_query_string(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    response = await client.get(ME, params={"access_token": signed_in["token"]})
+
+    assert_unauthorized(response)
+
+
+async def test_me_does_not_accept_the_token_as_a_cookie(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    response = await client.get(ME, headers={"Cookie": f"access_token={signed_in['token']}"})
+
+    assert_unauthorized(response)
+
+
+async def test_me_accepts_the_scheme_name_in_any_case(
+    client: AsyncClient, signed_in: dict[str, Any]
+) -> None:
+    response = await client.get(ME, headers={"Authorization": f"bearer {signed_in['token']}"})
+
+    assert response.status_code == 200
