@@ -214,3 +214,19 @@ async def test_validation_errors_name_fields_without_the_body_prefix(
     errors = response.json()["errors"]
     assert errors == [{"field": field, "message": errors[0]["message"]}]
     assert errors[0]["message"]
+
+
+@pytest.mark.parametrize(("method", "url"), [("POST", "/v1/users/"), ("POST", "/v1/users/login")])
+async def test_database_outage_is_a_retryable_503_without_details(method: str, url: str) -> None:
+    settings = make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/x")
+
+    async with crashing_app_client(settings) as client:
+        response = await client.request(
+            method, url, json={"email": "ann@example.com", "password": PASSWORD}
+        )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert int(response.headers["retry-after"]) > 0
+    assert_clean_error(response)
+    assert "127.0.0.1" not in response.text
