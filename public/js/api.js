@@ -1,13 +1,25 @@
 // The only module that talks to the API and the only one that knows about
 // tokens. Views call the functions below and get plain data or an ApiError.
 //
-// The access token lives in this module's memory on purpose: nothing is
-// written to localStorage/sessionStorage, so an injected script can't read a
-// stored token and a reload starts logged out. A later change adds an
-// HttpOnly refresh cookie; it plugs in at refreshAccessToken() and
-// restoreSession() without touching the views.
+// The access token lives in this module's memory only: nothing is written to
+// localStorage/sessionStorage, where an injected script could read it. What
+// survives a reload is the refresh token, in an HttpOnly cookie that scripts
+// can't read at all (the server sets it when asked with DELIVERY_HEADER).
+
+// Asks the server to send the refresh token as an HttpOnly, SameSite=Strict
+// cookie instead of in the body; requests that use the cookie must carry this
+// header too, which a cross-site form cannot do.
+const DELIVERY_HEADER = { "X-Refresh-Token-Delivery": "cookie" };
+// Renew the access token once this share of its lifetime has passed, so a
+// request rarely has to fail with 401 first.
+const RENEW_AFTER = 0.8;
 
 let accessToken = null;
+let renewAt = 0;
+let refreshing = null;
+// Bumped by logOut(), so an answer to a request sent before it can't
+// report the (deliberately) ended session as expired.
+let generation = 0;
 let sessionExpiredHandler = () => {};
 
 export class ApiError extends Error {
@@ -24,7 +36,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Called once when an authenticated request is refused with 401. */
+/** Called when the session is over: a request got 401 and the refresh cookie didn't help. */
 export function onSessionExpired(handler) {
   sessionExpiredHandler = handler;
 }
@@ -33,37 +45,66 @@ export function isLoggedIn() {
   return accessToken !== null;
 }
 
-/**
- * Try to get an access token without asking for the password.
- * Always false until the refresh cookie exists.
- */
-export async function restoreSession() {
+/** On page load: trade the refresh cookie (if any) for an access token. */
+export function restoreSession() {
   return refreshAccessToken();
 }
 
-async function refreshAccessToken() {
-  return false;
+function keep(tokens) {
+  accessToken = tokens.access_token;
+  renewAt = Date.now() + tokens.expires_in * 1000 * RENEW_AFTER;
+}
+
+/**
+ * A new access token from the refresh cookie; true on success. Concurrent
+ * callers share one request, because each refresh replaces the cookie.
+ */
+function refreshAccessToken() {
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch("/v1/users/refresh", {
+        method: "POST",
+        headers: { Accept: "application/json", ...DELIVERY_HEADER },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (!response.ok) {
+        await response.text(); // read to the end, so the request counts as finished
+        accessToken = null;
+        return false;
+      }
+      keep(await response.json());
+      return true;
+    } catch {
+      return false; // offline: keep the token we have, it may still work
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
 }
 
 export async function logIn(email, password) {
-  const body = await request("POST", "/v1/users/login", { body: { email, password }, auth: false });
-  accessToken = body.access_token;
+  keep(
+    await request("POST", "/v1/users/login", {
+      body: { email, password },
+      auth: false,
+      headers: DELIVERY_HEADER,
+    }),
+  );
 }
 
-/** Forget the token here and end the session on the server too. */
+/** End the session on the server (which also clears the cookie) and forget the token. */
 export async function logOut() {
-  const token = accessToken;
+  const headers = { Accept: "application/json", ...DELIVERY_HEADER };
+  if (accessToken !== null) headers.Authorization = `Bearer ${accessToken}`;
   accessToken = null;
-  if (token === null) return;
+  generation += 1;
   try {
-    // Always 204; it also clears the refresh cookie once there is one.
-    await fetch("/v1/users/logout", {
-      method: "POST",
-      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
-      credentials: "same-origin",
-    });
+    // Always 204; with an expired bearer token the cookie names the session.
+    await fetch("/v1/users/logout", { method: "POST", headers, credentials: "same-origin" });
   } catch {
-    // Offline: the access token still runs out on its own.
+    // Offline: the session ends on its own when the refresh token expires.
   }
 }
 
@@ -100,27 +141,35 @@ export function deleteUser(id) {
   return request("DELETE", `/v1/users/${encodeURIComponent(id)}`);
 }
 
-async function request(method, path, { body, auth = true } = {}) {
-  let response = await send(method, path, body, auth);
-  if (response.status === 401 && auth && (await refreshAccessToken())) {
-    response = await send(method, path, body, auth);
+async function request(method, path, { body, auth = true, headers = {} } = {}) {
+  const sentIn = generation;
+  let refreshed = false;
+  if (auth && accessToken !== null && Date.now() >= renewAt) {
+    refreshed = true;
+    await refreshAccessToken();
+  }
+  let response = await send(method, path, body, auth, headers);
+  if (response.status === 401 && auth && !refreshed && (await refreshAccessToken())) {
+    response = await send(method, path, body, auth, headers);
   }
   if (response.ok) {
     return response.status === 204 ? null : response.json();
   }
   const error = await toApiError(response);
   if (response.status === 401 && auth) {
-    accessToken = null;
     error.sessionExpired = true;
-    sessionExpiredHandler();
+    if (sentIn === generation) {
+      accessToken = null;
+      sessionExpiredHandler();
+    }
   }
   throw error;
 }
 
-async function send(method, path, body, auth) {
-  const headers = { Accept: "application/json" };
+async function send(method, path, body, auth, extraHeaders) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (auth && accessToken !== null) headers.Authorization = `Bearer ${accessToken}`;
   try {
     return await fetch(path, {
       method,

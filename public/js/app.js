@@ -73,7 +73,7 @@ api.onSessionExpired(() => {
   session.user = null;
   // An open modal would keep the login form inert.
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
-  setNotice("Your session has expired. Log in again to continue.", "warning");
+  setNotice("Your session has ended. Log in again to continue.", "warning");
   // Several requests can fail at once; only the first one redirects.
   if (currentPath() !== "/login") navigate(loginUrlReturningHere(), { replace: true });
 });

@@ -35,7 +35,7 @@ const MESSAGES = {
     field: null,
     text: "You can't deactivate, demote or delete your own account here. Use your profile instead.",
   },
-  UNAUTHORIZED: { field: null, text: "Your session has expired. Log in again to continue." },
+  UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },
   CSRF_CHECK_FAILED: {
@@ -86,8 +86,9 @@ const MESSAGES = {
 /** Every code with a sentence of its own (the tests compare it with the server's list). */
 export const KNOWN_CODES = Object.freeze(Object.keys(MESSAGES));
 
-// The email validator prefixes its (readable) reason with a technical phrase.
-const EMAIL_REASON = /^value is not a valid email address:\s*/i;
+// The email validator's reason is readable, behind a technical prefix such
+// as "Value error, not a valid email address: ".
+const EMAIL_REASON = /^.*?not a valid email address:\s*/i;
 
 function fieldSentence(field, message) {
   if (field === "email") {

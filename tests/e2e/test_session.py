@@ -1,4 +1,4 @@
-"""Sessions in the browser: expiry, reloads, deep links and logging out."""
+"""Sessions in the browser: renewal, expiry, reloads, deep links and logging out."""
 
 import asyncio
 import re
@@ -7,12 +7,33 @@ import httpx
 import pytest
 from playwright.async_api import Page, Request, expect
 
-from tests.e2e.conftest import LiveServer, PageWatch, log_in, unique_email
+from tests.e2e.conftest import PASSWORD, LiveServer, PageWatch, log_in, unique_email
 
 pytestmark = pytest.mark.e2e
 
 # The API accepts tokens up to 5 s past their expiry (clock leeway).
 TOKEN_LIFETIME_WITH_LEEWAY = 1 + 5
+
+
+async def test_an_expired_access_token_is_renewed_without_bothering_the_user(
+    short_session_page: Page, watch: PageWatch, short_session_server: LiveServer
+) -> None:
+    page = short_session_page
+    email, new_email = unique_email(), unique_email("new")
+    await short_session_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.wait_for_load_state("networkidle")
+    refreshes = watch.count("POST", "/v1/users/refresh")
+
+    await asyncio.sleep(TOKEN_LIFETIME_WITH_LEEWAY + 1)
+    section = page.get_by_role("region", name="Change email address")
+    await section.get_by_label("New email address").fill(new_email)
+    await section.get_by_label("Current password").fill(PASSWORD)
+    await section.get_by_role("button", name="Change email").click()
+
+    await expect(section.get_by_text(f"Your email address is now {new_email}.")).to_be_visible()
+    assert watch.count("POST", "/v1/users/refresh") > refreshes
 
 
 async def test_an_expired_session_goes_to_login_and_then_back(
@@ -25,37 +46,67 @@ async def test_an_expired_session_goes_to_login_and_then_back(
     await page.goto("/login")
     await log_in(page, email)
     await expect(page).to_have_url("/profile")
+    await page.wait_for_load_state("networkidle")
 
+    # The access token expires, and the refresh cookie is gone as well (as
+    # when it outlived REFRESH_TOKEN_LIFETIME_SECONDS).
+    await page.context.clear_cookies()
     await asyncio.sleep(TOKEN_LIFETIME_WITH_LEEWAY + 1)
     section = page.get_by_role("region", name="Change email address")
     await section.get_by_label("New email address").fill(unique_email("new"))
-    await section.get_by_label("Current password").fill("whatever it is")
+    await section.get_by_label("Current password").fill(PASSWORD)
     await section.get_by_role("button", name="Change email").click()
 
     await expect(page).to_have_url("/login?next=%2Fprofile")
     await expect(
-        page.get_by_role("main").get_by_text("Your session has expired. Log in again to continue.")
+        page.get_by_role("main").get_by_text("Your session has ended. Log in again to continue.")
     ).to_be_visible()
     await log_in(page, email)
     await expect(page).to_have_url("/profile")
     await expect(page.locator(".details")).to_contain_text(email)
 
 
+async def test_a_session_ended_from_another_device_goes_to_login(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    watch.expect_http_error("GET", "/v1/users/me", 401)
+    await page.goto("/login")
+    await log_in(page, email)
+    await expect(page.locator(".details")).to_contain_text(email)
+    await page.wait_for_load_state("networkidle")
+
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        login = await client.post("/v1/users/login", json={"email": email, "password": PASSWORD})
+        other = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        assert (await client.delete("/v1/users/me/sessions", headers=other)).status_code == 204
+
+    await page.get_by_role("link", name="Profile").click()
+    await expect(page).to_have_url("/login?next=%2Fprofile")
+    await expect(
+        page.get_by_role("main").get_by_text("Your session has ended. Log in again to continue.")
+    ).to_be_visible()
+    await log_in(page, email)
+    await expect(page).to_have_url("/profile")
+
+
 async def test_a_reload_keeps_the_view(page: Page) -> None:
+    heading = page.get_by_role("heading", level=1)
     await page.goto("/register")
+    await expect(heading).to_have_text("Create an account")
     await page.reload()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
+    await expect(heading).to_have_text("Create an account")
 
     await page.goto("/login")
+    await expect(heading).to_have_text("Log in")
     await page.reload()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    await expect(heading).to_have_text("Log in")
 
 
-async def test_a_reload_while_logged_in_asks_to_log_in_and_returns(
+async def test_a_reload_keeps_you_logged_in_without_storing_tokens_for_scripts(
     page: Page, live_server: LiveServer
 ) -> None:
-    # The token lives only in page memory, so a reload forgets it; logging in
-    # again must bring the user back to the same view.
     email = unique_email()
     await live_server.register(email)
     await page.goto("/login")
@@ -64,10 +115,15 @@ async def test_a_reload_while_logged_in_asks_to_log_in_and_returns(
     await page.wait_for_load_state("networkidle")  # the profile's own GET /me is done
 
     await page.reload()
-    await expect(page).to_have_url("/login?next=%2Fprofile")
-    await expect(page.get_by_role("main").get_by_text("Log in to see this page.")).to_be_visible()
-    await log_in(page, email)
     await expect(page).to_have_url("/profile")
+    await expect(page.locator(".details")).to_contain_text(email)
+
+    assert await page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
+    assert await page.evaluate("() => document.cookie") == ""
+    [cookie] = await page.context.cookies()
+    assert (cookie["name"], cookie["path"]) == ("refresh_token", "/v1/users")
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
 
 
 async def test_a_deep_link_survives_the_detour_through_login(page: Page) -> None:
@@ -122,6 +178,7 @@ async def test_logging_out_ends_the_session_on_the_server(
     await page.goto("/login")
     await log_in(page, email)
     await expect(page.locator(".details")).to_contain_text(email)
+    await page.wait_for_load_state("networkidle")
     await page.get_by_role("button", name="Log out").click()
     await expect(page).to_have_url("/login")
 
@@ -129,3 +186,6 @@ async def test_logging_out_ends_the_session_on_the_server(
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         me = await client.get("/v1/users/me", headers={"Authorization": f"Bearer {tokens[-1]}"})
     assert me.status_code == 401
+    assert await page.context.cookies() == []
+    await page.reload()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
