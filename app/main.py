@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import health
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import BodySizeLimit, SecurityHeaders
+from app.api.middleware import DOCS_PATHS, BodySizeLimit, SecurityHeaders
+from app.api.openapi import install_openapi
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.context import AppContext
 from app.core.config import Settings, get_settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(session_routes.router)
@@ -60,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so every response gets the headers, the body cap's 413 included.
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production,
+                       docs_paths=() if settings.is_production else DOCS_PATHS)
     return app
 
 

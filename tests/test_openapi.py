@@ -121,29 +121,9 @@ async def test_protected_routes_declare_the_bearer_scheme(
     assert operation(spec, method, path).get("security")
 
 
-def _known_gaps(pairs: list[tuple[str, str]], gaps: dict[tuple[str, str], str]) -> list[Any]:
-    return [
-        pytest.param(
-            m,
-            p,
-            id=f"{m} {p}",
-            marks=[pytest.mark.xfail(strict=True, reason=gaps[(m, p)])] if (m, p) in gaps else [],
-        )
-        for m, p in pairs
-    ]
-
-
 @pytest.mark.parametrize(
     ("method", "path"),
-    _known_gaps(
-        [pair for pair in SECURED if pair not in OPTIONAL_AUTH],
-        {
-            (
-                "POST",
-                "/v1/users/me/verification-email",
-            ): "BUG: requires a bearer token (CurrentUser) but does not document 401"
-        },
-    ),
+    [pytest.param(m, p, id=f"{m} {p}") for m, p in SECURED if (m, p) not in OPTIONAL_AUTH],
 )
 async def test_every_route_that_needs_a_token_documents_401(
     spec: dict[str, Any], method: str, path: str
@@ -153,13 +133,7 @@ async def test_every_route_that_needs_a_token_documents_401(
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    _known_gaps(
-        OPERATIONS,
-        {
-            ("GET", "/readyz"): "BUG: /readyz documents 503 with a description only, no "
-            "ErrorBody schema, though it answers {code, message}"
-        },
-    ),
+    [pytest.param(m, p, id=f"{m} {p}") for m, p in OPERATIONS],
 )
 async def test_documented_errors_use_the_error_body(
     spec: dict[str, Any], method: str, path: str
@@ -181,24 +155,10 @@ async def test_every_route_has_a_description_for_users(
     assert op.get("description") or op.get("summary")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: login reads its body by hand (read_credentials), so FastAPI never adds the 422 "
-        "it returns for missing or malformed fields to the spec"
-    ),
-)
 async def test_login_documents_422(spec: dict[str, Any]) -> None:
     assert 422 in documented_statuses(spec, "POST", "/v1/users/login")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: 422 is documented with FastAPI's default HTTPValidationError ({detail: [...]}) "
-        "but the app answers {code, message, errors: [{field, message}]} (ValidationErrorBody)"
-    ),
-)
 async def test_documented_422_matches_the_real_validation_body(
     spec: dict[str, Any], client: AsyncClient
 ) -> None:

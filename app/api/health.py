@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from app.api.deps import ContextDep
 from app.api.error_handlers import error_response
-from app.core.errors import ErrorCode
+from app.core.errors import ErrorBody, ErrorCode
 
 router = APIRouter(tags=["health"])
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -19,7 +19,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "The database did not answer in time."}})
+@router.get("/readyz", responses={
+    503: {"model": ErrorBody, "description": "The database did not answer in time."}
+})
 async def readyz(context: ContextDep) -> object:
     """The database answers within two seconds."""
     try:

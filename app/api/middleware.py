@@ -12,7 +12,7 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'"
 )
 # The interactive API docs load their script and styles from a CDN.
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -62,15 +62,16 @@ async def _send_too_large(send: Send) -> None:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_paths: tuple[str, ...]) -> None:
         self.app = app
         self.hsts = hsts
+        self.docs_paths = frozenset(docs_paths)  # exact paths exempt from the strict CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        strict_csp = not scope["path"].startswith(DOCS_PATHS)
+        strict_csp = scope["path"] not in self.docs_paths
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

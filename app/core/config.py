@@ -92,16 +92,22 @@ class Settings(BaseSettings):
 
 def _development_key(path: Path) -> str:
     # Kept on disk (git-ignored) so restarting the dev server doesn't log everyone out.
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker created it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            # link() publishes the finished file atomically and never replaces one that
+            # another worker published first, so every worker reads the same whole key.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ValueError(f"{path} does not hold a usable key: delete it to make a new one")
     return key
 
 

@@ -11,6 +11,7 @@ import anyio
 import jwt
 from fastapi_users.password import PasswordHelper
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 JWT_ALGORITHM = "HS256"
@@ -41,9 +42,18 @@ class PasswordHasher:
             # Can't be right (we never store such a hash); spend the same time anyway.
             await self.waste_time()
             return False, None
+        dummy_hash = await self.prepare()
         return await anyio.to_thread.run_sync(
-            self._helper.verify_and_update, password, hashed_password, limiter=self._limiter
+            self._verify_sync, password, hashed_password, dummy_hash, limiter=self._limiter
         )
+
+    def _verify_sync(self, password: str, hashed: str, dummy: str) -> tuple[bool, str | None]:
+        try:
+            return self._helper.verify_and_update(password, hashed)
+        except (UnknownHashError, ValueError):
+            # A locked, corrupt or foreign hash matches nothing; do the same work anyway.
+            self._helper.verify_and_update(password, dummy)
+            return False, None
 
     async def prepare(self) -> str:
         """Make the stand-in hash at start-up, so no login pays for it (or reveals it)."""

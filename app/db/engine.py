@@ -1,6 +1,8 @@
 """Engine and session factory, built from DATABASE_URL as PaaS providers hand it out."""
 
+import re
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -13,8 +15,9 @@ from sqlalchemy.ext.asyncio import (
 
 from app.core.config import Settings
 
-# libpq-only URL parameters that asyncpg would reject as unknown keyword arguments.
-_LIBPQ_ONLY_PARAMS = ("sslmode", "channel_binding", "target_session_attrs", "gssencmode")
+# libpq URL parameters asyncpg has no keyword for; the useful ones are translated below.
+_LIBPQ_ONLY_PARAMS = ("sslmode", "channel_binding", "target_session_attrs", "gssencmode",
+                      "application_name", "connect_timeout", "options")
 
 
 def normalize_database_url(raw: str) -> URL:
@@ -23,16 +26,31 @@ def normalize_database_url(raw: str) -> URL:
         raw = "postgresql://" + raw.removeprefix("postgres://")
     url = make_url(raw)
     if url.get_backend_name() == "postgresql":
-        query = dict(url.query)
-        sslmode = query.get("sslmode")
-        for param in _LIBPQ_ONLY_PARAMS:
-            query.pop(param, None)
+        query = {k: v for k, v in url.query.items() if k not in _LIBPQ_ONLY_PARAMS}
+        sslmode = url.query.get("sslmode")
         if isinstance(sslmode, str) and "ssl" not in query:
             query["ssl"] = sslmode  # asyncpg takes libpq's sslmode values as `ssl`
         url = url.set(drivername="postgresql+asyncpg", query=query)
     elif url.get_backend_name() == "sqlite":
         url = url.set(drivername="sqlite+aiosqlite")
     return url
+
+
+def libpq_connect_args(raw: str) -> dict[str, Any]:
+    """asyncpg's arguments for libpq's application_name, options (-c name=value) and
+    connect_timeout, which the URL can't pass to it."""
+    query = make_url(raw.replace("postgres://", "postgresql://", 1)).query
+    server_settings: dict[str, str] = {}
+    if isinstance(name := query.get("application_name"), str):
+        server_settings["application_name"] = name
+    if isinstance(options := query.get("options"), str):
+        for option in re.findall(r"-c\s*(\S+)", options):
+            key, _, value = option.partition("=")
+            server_settings[key] = value
+    args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
+    if isinstance(timeout := query.get("connect_timeout"), str):
+        args["timeout"] = float(timeout)
+    return args
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -47,7 +65,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # then replaces the whole pool.
     return create_async_engine(
         url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
-        pool_recycle=1800,
+        pool_recycle=1800, connect_args=libpq_connect_args(settings.database_url),
     )
 
 

@@ -71,10 +71,11 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def check_credentials(self, *, email: str, password: str) -> User | None:
         """The active user with these credentials, else None after the same hashing work."""
         user = await self.user_db.get_by_email(email)
+        await self._release_connection()
         if user is None:
             await self.hasher.waste_time()
             return None
-        valid, new_hash = await self._verify_password(password, user.hashed_password)
+        valid, new_hash = await self.hasher.verify(password, user.hashed_password)
         if not valid or not user.is_active:
             return None
         if new_hash is not None:  # the cost setting changed since this hash was made
@@ -85,7 +86,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         """Sensitive changes need the current password, so a stolen token alone is not enough."""
         if not current_password:
             raise errors.CurrentPasswordRequired()
-        valid, _ = await self._verify_password(current_password, user.hashed_password)
+        await self._release_connection()
+        valid, _ = await self.hasher.verify(current_password, user.hashed_password)
         if not valid:
             raise errors.CurrentPasswordInvalid()
 
@@ -101,7 +103,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         if "email" in values and values["email"] == user.email:
             del values["email"]
         elif "email" in values:
-            values["is_verified"] = False
+            values.setdefault("is_verified", False)  # a new address is unconfirmed
         if (password := values.pop("password", None)) is not None:
             if problem := password_problem(password, email=new_email):
                 raise errors.InvalidNewPassword(problem)
@@ -123,12 +125,14 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.user_db.delete(user)
         await self.events.emit("user_deleted", user, request)
 
-    async def _verify_password(self, password: str, hashed: str) -> tuple[bool, str | None]:
-        # Callers have only read so far. Ending that transaction returns its connection to
-        # the pool, so a burst of logins queueing for the hasher can't hold every connection
-        # while other requests wait for one. (Loaded objects survive: expire_on_commit=False.)
+    async def _release_connection(self) -> None:
+        """Call before hashing, when the request has only read so far.
+
+        Ending that transaction returns its connection to the pool, so a burst of logins
+        queueing for the hasher can't hold every connection while other requests wait for
+        one. (Loaded objects survive: expire_on_commit=False.)
+        """
         await self.user_db.session.commit()
-        return await self.hasher.verify(password, hashed)
 
     async def on_after_login(self, user: User, request: Request | None = None,
                              response: Any = None) -> None:

@@ -10,11 +10,14 @@ from tests.conftest import bearer
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/v1/users/", {"email": "ann@example.com", "password": "correct horse"}),
-    ("POST", "/v1/users/login", {"email": "ann@example.com", "password": "correct horse"}),
-    ("POST", "/v1/users/refresh", {"refresh_token": "x" * 43}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/users/", {"email": "ann@example.com", "password": "correct horse"}),
+        ("POST", "/v1/users/login", {"email": "ann@example.com", "password": "correct horse"}),
+        ("POST", "/v1/users/refresh", {"refresh_token": "x" * 43}),
+    ],
+)
 async def test_requests_during_a_database_outage_get_503(
     client_for: Any, method: str, path: str, body: dict[str, str]
 ) -> None:

@@ -83,13 +83,6 @@ async def test_chunked_body_over_the_limit_gets_security_headers(client: AsyncCl
     assert_security_headers(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: BodySizeLimit is the outermost middleware and answers a declared oversize "
-        "Content-Length itself, so its 413 never passes through SecurityHeaders"
-    ),
-)
 async def test_declared_body_over_the_limit_gets_security_headers(client: AsyncClient) -> None:
     response = await client.post(
         "/v1/users/", content=b"x" * (1024 * 1024), headers={"Content-Type": "application/json"}
@@ -204,14 +197,6 @@ async def test_chunked_login_body_over_the_limit_is_413_before_any_hashing(
     assert response.json()["code"] == "REQUEST_TOO_LARGE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: SecurityHeaders skips the CSP for any path that merely starts with '/docs' or "
-        "'/redoc' (str.startswith), so e.g. GET /docsx or /redoc-anything (Accept: text/html) "
-        "gets the browser app's index.html with no Content-Security-Policy"
-    ),
-)
 @pytest.mark.parametrize("path", ["/docsx", "/redoc-anything", "/docs.html"])
 async def test_pages_outside_the_api_docs_keep_the_strict_csp(
     client: AsyncClient, path: str
@@ -222,13 +207,6 @@ async def test_pages_outside_the_api_docs_keep_the_strict_csp(
     assert_security_headers(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: in production the docs are disabled, yet SecurityHeaders still exempts /docs "
-        "and /redoc from the CSP"
-    ),
-)
 async def test_production_keeps_the_strict_csp_on_the_disabled_docs_paths(
     client_for: Callable[..., Any],
 ) -> None:

@@ -135,13 +135,6 @@ def test_secret_key_wins_over_the_key_file(tmp_path: Path) -> None:
     assert not key_file.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: _development_key returns whatever the key file holds; an empty file (e.g. one "
-        "another worker has created with O_EXCL but not yet written) gives an empty JWT key"
-    ),
-)
 def test_signing_key_is_never_empty_or_short(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     key_file.write_text("")

@@ -107,15 +107,6 @@ async def test_sqlite_engine_creates_its_folder_and_enforces_foreign_keys(tmp_pa
         *(
             pytest.param(
                 query,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason=(
-                        "BUG: normalize_database_url drops only 4 libpq parameters and passes "
-                        "the rest to asyncpg.connect(), which raises TypeError (unexpected "
-                        "keyword argument) on every connection: the app starts, then every "
-                        "database request fails"
-                    ),
-                ),
             )
             for query in (
                 "?application_name=auth-service",

@@ -54,7 +54,9 @@ async def verify_email(body: VerifyRequest, links: EmailLinksDep, request: Reque
 
 
 @router.post("/me/verification-email", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Accepted, responses=responses(errors.TooManyRequests))
+             response_model=Accepted, responses={
+                 401: {"model": errors.ErrorBody, "description": "Missing or invalid token."},
+                 **responses(errors.TooManyRequests)})
 async def send_verification_email(
     user: CurrentUser, links: EmailLinksDep, context: ContextDep, background: BackgroundTasks
 ) -> Accepted:

@@ -15,6 +15,7 @@ from app.api.deps import (
     StrategyDep,
     UserManagerDep,
 )
+from app.api.openapi import VALIDATION_ERROR
 from app.api.v1.users.schemas import (
     LoginRequest,
     PasswordConfirmation,
@@ -93,8 +94,8 @@ async def register_user(
     "/login",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses=responses(errors.BadCredentials, errors.UnsupportedMediaType,
-                        errors.TooManyRequests),
+    responses={**responses(errors.BadCredentials, errors.UnsupportedMediaType,
+                           errors.TooManyRequests), **VALIDATION_ERROR},
     openapi_extra={"requestBody": LOGIN_BODY},
 )
 async def login_user(

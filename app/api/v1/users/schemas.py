@@ -4,20 +4,24 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from app.services.emails import canonical_email, lookup_email
 
-def _trim_and_lowercase(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-# Stored and looked up trimmed and lowercased: `Ann@Example.com ` and `ann@example.com`
-# are one account.
-EmailAddress = Annotated[EmailStr, BeforeValidator(_trim_and_lowercase)]
 # No control characters: PostgreSQL text can't hold NUL, and no address contains one.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# Stored in one canonical form: `Ann@Example.com ` and `ann@example.com` are one account.
+EmailAddress = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(canonical_email),
+]
+# Looked up in the same form; a malformed one simply matches no account.
 LoginEmail = Annotated[
-    str, BeforeValidator(_trim_and_lowercase), Field(max_length=320, pattern=PRINTABLE)
+    str,
+    BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value),
+    Field(max_length=320, pattern=PRINTABLE),
+    AfterValidator(lookup_email),
 ]
 # Length rules are the password policy's (a 400 with a reason); this only bounds the work.
 Password = Annotated[str, Field(max_length=1024)]

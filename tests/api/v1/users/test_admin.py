@@ -471,13 +471,6 @@ async def test_admin_can_deactivate_another_superuser(
     assert response.json()["is_active"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: UserManager.change() sets is_verified=False whenever the email changes, "
-        "overriding an explicit is_verified=true sent in the same admin PATCH"
-    ),
-)
 async def test_admin_email_change_keeps_an_explicit_verified_flag(
     client: AsyncClient, superuser_token: str, ann: dict[str, Any]
 ) -> None:

@@ -61,8 +61,12 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 async def mail_client(client_for: Any, inbox: tuple[Inbox, int]) -> Any:
     _, port = inbox
-    async with client_for(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                          public_url="https://accounts.example.com") as client:
+    async with client_for(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        public_url="https://accounts.example.com",
+    ) as client:
         yield client
 
 
@@ -93,12 +97,16 @@ async def test_a_verification_link_for_a_previous_email_no_longer_works(
     old_token = mailbox.link_token(first, "/verify-email")
     access = await login(mail_client, "ann@example.com")
 
-    await mail_client.patch("/v1/users/me", headers=bearer(access),
-                            json={"email": "ann@new.example.com", "current_password": PASSWORD})
+    await mail_client.patch(
+        "/v1/users/me",
+        headers=bearer(access),
+        json={"email": "ann@new.example.com", "current_password": PASSWORD},
+    )
     messages = await mailbox.wait_for(2)
     stale = await mail_client.post("/v1/users/verify", json={"token": old_token})
-    fresh = await mail_client.post("/v1/users/verify", json={
-        "token": mailbox.link_token(messages[1], "/verify-email")})
+    fresh = await mail_client.post(
+        "/v1/users/verify", json={"token": mailbox.link_token(messages[1], "/verify-email")}
+    )
 
     assert messages[1]["To"] == "ann@new.example.com"
     assert stale.status_code == 400
@@ -113,14 +121,17 @@ async def test_forgot_password_mails_a_single_use_link_that_ends_every_session(
     await register(mail_client, "ann@example.com")
     old_session = await login(mail_client, "ann@example.com")
 
-    response = await mail_client.post("/v1/users/forgot-password",
-                                      json={"email": "ANN@example.com"})
+    response = await mail_client.post(
+        "/v1/users/forgot-password", json={"email": "ANN@example.com"}
+    )
     messages = await mailbox.wait_for(2)  # the confirmation mail, then the reset mail
     token = mailbox.link_token(messages[1], "https://accounts.example.com/reset-password")
-    reset = await mail_client.post("/v1/users/reset-password",
-                                   json={"token": token, "password": "a fresh new password"})
-    again = await mail_client.post("/v1/users/reset-password",
-                                   json={"token": token, "password": "yet another password"})
+    reset = await mail_client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "a fresh new password"}
+    )
+    again = await mail_client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "yet another password"}
+    )
 
     assert response.status_code == 202
     assert messages[1]["Subject"] == "Reset your password"
@@ -129,8 +140,9 @@ async def test_forgot_password_mails_a_single_use_link_that_ends_every_session(
     assert again.json()["code"] == "RESET_PASSWORD_BAD_TOKEN"
     assert (await mail_client.get("/v1/users/me", headers=bearer(old_session))).status_code == 401
     await login(mail_client, "ann@example.com", "a fresh new password")
-    old = await mail_client.post("/v1/users/login",
-                                 json={"email": "ann@example.com", "password": PASSWORD})
+    old = await mail_client.post(
+        "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
+    )
     assert old.status_code == 400
 
 
@@ -142,8 +154,9 @@ async def test_forgot_password_answers_the_same_for_unknown_emails_and_sends_not
     await mailbox.wait_for(1)
 
     known = await mail_client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
-    unknown = await mail_client.post("/v1/users/forgot-password",
-                                     json={"email": "nobody@example.com"})
+    unknown = await mail_client.post(
+        "/v1/users/forgot-password", json={"email": "nobody@example.com"}
+    )
     await mailbox.wait_for(2)
     await asyncio.sleep(0.3)
 
@@ -159,10 +172,12 @@ async def test_reset_with_a_weak_password_is_refused_and_the_link_still_works(
     await mail_client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
     token = mailbox.link_token((await mailbox.wait_for(2))[1], "/reset-password")
 
-    weak = await mail_client.post("/v1/users/reset-password",
-                                  json={"token": token, "password": "short"})
-    good = await mail_client.post("/v1/users/reset-password",
-                                  json={"token": token, "password": "long enough now"})
+    weak = await mail_client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "short"}
+    )
+    good = await mail_client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "long enough now"}
+    )
 
     assert weak.status_code == 400
     assert weak.json()["code"] == "RESET_PASSWORD_INVALID_PASSWORD"
@@ -172,8 +187,9 @@ async def test_reset_with_a_weak_password_is_refused_and_the_link_still_works(
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
 async def test_malformed_link_tokens_are_a_400(client: AsyncClient, token: str) -> None:
-    reset = await client.post("/v1/users/reset-password",
-                              json={"token": token, "password": "long enough now"})
+    reset = await client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "long enough now"}
+    )
     verify = await client.post("/v1/users/verify", json={"token": token})
 
     assert (reset.status_code, reset.json()["code"]) == (400, "RESET_PASSWORD_BAD_TOKEN")
@@ -188,18 +204,21 @@ async def test_link_tokens_are_not_access_tokens_and_not_interchangeable(
     verify_token = mailbox.link_token((await mailbox.wait_for(1))[0], "/verify-email")
 
     as_access = await mail_client.get("/v1/users/me", headers=bearer(verify_token))
-    as_reset = await mail_client.post("/v1/users/reset-password",
-                                      json={"token": verify_token, "password": "long enough now"})
+    as_reset = await mail_client.post(
+        "/v1/users/reset-password", json={"token": verify_token, "password": "long enough now"}
+    )
 
     assert as_access.status_code == 401
     assert as_reset.status_code == 400
 
 
 async def test_an_unreachable_mail_server_does_not_fail_the_request(client_for: Any) -> None:
-    async with client_for(smtp_host="127.0.0.1", smtp_port=_free_port(),
-                          smtp_security="none") as client:
-        registered = await client.post("/v1/users/",
-                                       json={"email": "ann@example.com", "password": PASSWORD})
+    async with client_for(
+        smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_security="none"
+    ) as client:
+        registered = await client.post(
+            "/v1/users/", json={"email": "ann@example.com", "password": PASSWORD}
+        )
         forgot = await client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
 
     assert registered.status_code == 201

@@ -348,25 +348,10 @@ async def test_login_with_unknown_email_does_the_same_hashing_work_as_wrong_pass
         pytest.param(
             "ann@xn--bcher-kva.example",
             id="punycode-domain",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: register normalises with EmailStr (punycode domain stored as "
-                    "'ann@bücher.example') but login only strips and lowercases, so the "
-                    "address the user registered with never matches"
-                ),
-            ),
         ),
         pytest.param(
             unicodedata.normalize("NFD", "josé@example.com"),
             id="decomposed-accent",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: register stores EmailStr's NFC form of the email but login "
-                    "compares the NFD string as typed, so the same input can't log in"
-                ),
-            ),
         ),
     ],
 )
@@ -388,14 +373,6 @@ async def raw_client(client: AsyncClient, app: FastAPI) -> AsyncIterator[AsyncCl
         yield raw
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: PasswordHasher.verify lets pwdlib's UnknownHashError (and bcrypt's "
-        "ValueError 'Invalid salt') escape, so an account whose stored hash isn't a valid "
-        "bcrypt hash makes login answer 500 instead of LOGIN_BAD_CREDENTIALS"
-    ),
-)
 @pytest.mark.parametrize(
     "stored_hash",
     ["!", "", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "$2b$04$" + "!" * 53],

@@ -117,15 +117,6 @@ async def test_logins_waiting_for_the_hasher_do_not_hold_database_connections(
     assert probe_seconds < 1.5 * one_hash, (probe_seconds, one_hash)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: UserManager.check_credentials calls hasher.waste_time() for an unknown email "
-        "without first ending the read transaction (_verify_password does, the unknown-email "
-        "branch doesn't), so logins for unknown emails hold a pooled connection while they "
-        "queue for the hasher and starve every other request"
-    ),
-)
 async def test_unknown_email_logins_waiting_for_the_hasher_do_not_hold_database_connections(
     client_for: Callable[..., Any],
 ) -> None:

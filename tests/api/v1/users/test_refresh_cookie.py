@@ -18,18 +18,20 @@ async def browser(client_for: object) -> object:
 
 
 async def cookie_login(client: AsyncClient) -> dict[str, str]:
-    response = await client.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD},
-                                 headers=COOKIE_MODE)
+    response = await client.post(
+        LOGIN, json={"email": "ann@example.com", "password": PASSWORD}, headers=COOKIE_MODE
+    )
     assert response.status_code == 200, response.text
     body: dict[str, str] = response.json()
     return body
 
 
 async def test_cookie_login_sets_an_httponly_strict_path_scoped_cookie_and_no_body_token(
-    browser: AsyncClient
+    browser: AsyncClient,
 ) -> None:
-    response = await browser.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD},
-                                  headers=COOKIE_MODE)
+    response = await browser.post(
+        LOGIN, json={"email": "ann@example.com", "password": PASSWORD}, headers=COOKIE_MODE
+    )
 
     assert response.status_code == 200
     assert "refresh_token" not in response.json()
@@ -41,7 +43,7 @@ async def test_cookie_login_sets_an_httponly_strict_path_scoped_cookie_and_no_bo
 
 
 async def test_cookie_refresh_rotates_the_cookie_and_never_puts_it_in_the_body(
-    browser: AsyncClient
+    browser: AsyncClient,
 ) -> None:
     await cookie_login(browser)
     before = browser.cookies.get("refresh_token")
@@ -56,7 +58,7 @@ async def test_cookie_refresh_rotates_the_cookie_and_never_puts_it_in_the_body(
 
 
 async def test_a_cookie_token_is_answered_with_a_cookie_even_without_asking(
-    browser: AsyncClient
+    browser: AsyncClient,
 ) -> None:
     await cookie_login(browser)
 
@@ -71,8 +73,9 @@ async def test_a_cookie_token_is_answered_with_a_cookie_even_without_asking(
 async def test_cookie_refresh_from_another_origin_is_refused(browser: AsyncClient) -> None:
     await cookie_login(browser)
 
-    response = await browser.post(REFRESH, headers={**COOKIE_MODE,
-                                                    "Origin": "https://evil.example"})
+    response = await browser.post(
+        REFRESH, headers={**COOKIE_MODE, "Origin": "https://evil.example"}
+    )
 
     assert response.status_code == 403
     assert response.json()["code"] == "CSRF_CHECK_FAILED"
@@ -81,8 +84,7 @@ async def test_cookie_refresh_from_another_origin_is_refused(browser: AsyncClien
 async def test_cookie_refresh_from_the_same_origin_is_accepted(browser: AsyncClient) -> None:
     await cookie_login(browser)
 
-    response = await browser.post(REFRESH, headers={**COOKIE_MODE,
-                                                    "Origin": "http://testserver"})
+    response = await browser.post(REFRESH, headers={**COOKIE_MODE, "Origin": "http://testserver"})
 
     assert response.status_code == 200
 
@@ -93,8 +95,10 @@ async def test_logout_clears_the_cookie_and_ends_the_session(browser: AsyncClien
     response = await browser.post("/v1/users/logout", headers=COOKIE_MODE)
 
     assert response.status_code == 204
-    assert 'refresh_token=""' in response.headers["set-cookie"] or \
-        "max-age=0" in response.headers["set-cookie"].lower()
+    assert (
+        'refresh_token=""' in response.headers["set-cookie"]
+        or "max-age=0" in response.headers["set-cookie"].lower()
+    )
     me = await browser.get("/v1/users/me", headers=bearer(tokens["access_token"]))
     assert me.status_code == 401
 
@@ -103,7 +107,8 @@ async def test_production_cookies_are_secure(client_for: object) -> None:
     production = client_for(app_env="production", bcrypt_rounds=10)  # type: ignore[operator]
     async with production as client:
         await register(client, "ann@example.com")
-        response = await client.post(LOGIN, json={"email": "ann@example.com",
-                                                  "password": PASSWORD}, headers=COOKIE_MODE)
+        response = await client.post(
+            LOGIN, json={"email": "ann@example.com", "password": PASSWORD}, headers=COOKIE_MODE
+        )
 
     assert "secure" in response.headers["set-cookie"].lower()

@@ -18,10 +18,12 @@ LOGOUT = "/v1/users/logout"
 COOKIE_MODE = {"X-Refresh-Token-Delivery": "cookie"}
 
 
-async def sign_in(client: AsyncClient, email: str = "ann@example.com",
-                  user_agent: str = "pytest") -> dict[str, str]:
-    response = await client.post(LOGIN, json={"email": email, "password": PASSWORD},
-                                 headers={"User-Agent": user_agent})
+async def sign_in(
+    client: AsyncClient, email: str = "ann@example.com", user_agent: str = "pytest"
+) -> dict[str, str]:
+    response = await client.post(
+        LOGIN, json={"email": email, "password": PASSWORD}, headers={"User-Agent": user_agent}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, str] = response.json()
     return body
@@ -167,11 +169,12 @@ async def test_sessions_list_shows_devices_and_marks_the_current_one(client: Asy
 @pytest.mark.usefixtures("ann")
 async def test_revoking_one_session_by_id_ends_only_that_one(client: AsyncClient) -> None:
     laptop, phone = await sign_in(client), await sign_in(client)
-    listed = (await client.get("/v1/users/me/sessions", headers=bearer(phone["access_token"])))
+    listed = await client.get("/v1/users/me/sessions", headers=bearer(phone["access_token"]))
     laptop_id = next(s["id"] for s in listed.json() if not s["current"])
 
-    response = await client.delete(f"/v1/users/me/sessions/{laptop_id}",
-                                   headers=bearer(phone["access_token"]))
+    response = await client.delete(
+        f"/v1/users/me/sessions/{laptop_id}", headers=bearer(phone["access_token"])
+    )
 
     assert response.status_code == 204
     assert await me_status(client, laptop["access_token"]) == 401
@@ -185,8 +188,9 @@ async def test_revoking_someone_elses_session_is_404(client: AsyncClient) -> Non
     ann = await sign_in(client)
     ann_sid = jwt.decode(ann["access_token"], options={"verify_signature": False})["sid"]
 
-    response = await client.delete(f"/v1/users/me/sessions/{ann_sid}",
-                                   headers=bearer(bob["access_token"]))
+    response = await client.delete(
+        f"/v1/users/me/sessions/{ann_sid}", headers=bearer(bob["access_token"])
+    )
 
     assert response.status_code == 404
     assert response.json()["code"] == "SESSION_NOT_FOUND"
@@ -194,9 +198,7 @@ async def test_revoking_someone_elses_session_is_404(client: AsyncClient) -> Non
 
 
 @pytest.mark.usefixtures("ann")
-async def test_log_out_everywhere_else_keeps_only_the_current_session(
-    client: AsyncClient
-) -> None:
+async def test_log_out_everywhere_else_keeps_only_the_current_session(client: AsyncClient) -> None:
     others = [await sign_in(client) for _ in range(3)]
     current = await sign_in(client)
 
@@ -212,7 +214,8 @@ async def test_password_change_ends_other_sessions_but_not_this_one(client: Asyn
     other, current = await sign_in(client), await sign_in(client)
 
     response = await client.patch(
-        "/v1/users/me", headers=bearer(current["access_token"]),
+        "/v1/users/me",
+        headers=bearer(current["access_token"]),
         json={"password": "a brand new password", "current_password": PASSWORD},
     )
 
@@ -227,8 +230,11 @@ async def test_password_change_ends_other_sessions_but_not_this_one(client: Asyn
 async def test_email_change_ends_other_sessions(client: AsyncClient) -> None:
     other, current = await sign_in(client), await sign_in(client)
 
-    await client.patch("/v1/users/me", headers=bearer(current["access_token"]),
-                       json={"email": "ann.new@example.com", "current_password": PASSWORD})
+    await client.patch(
+        "/v1/users/me",
+        headers=bearer(current["access_token"]),
+        json={"email": "ann.new@example.com", "current_password": PASSWORD},
+    )
 
     assert await me_status(client, other["access_token"]) == 401
     assert await me_status(client, current["access_token"]) == 200
@@ -241,15 +247,17 @@ async def test_deactivated_user_loses_every_session(
     tokens = await sign_in(client)
     me = (await client.get("/v1/users/me", headers=bearer(tokens["access_token"]))).json()
 
-    await client.patch(f"/v1/users/{me['id']}", headers=bearer(superuser_token),
-                       json={"is_active": False})
+    await client.patch(
+        f"/v1/users/{me['id']}", headers=bearer(superuser_token), json={"is_active": False}
+    )
 
     assert await me_status(client, tokens["access_token"]) == 401
     refresh = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 401
     # Reactivating does not bring the old sessions back.
-    await client.patch(f"/v1/users/{me['id']}", headers=bearer(superuser_token),
-                       json={"is_active": True})
+    await client.patch(
+        f"/v1/users/{me['id']}", headers=bearer(superuser_token), json={"is_active": True}
+    )
     assert await me_status(client, tokens["access_token"]) == 401
 
 
@@ -259,8 +267,12 @@ async def test_deleted_account_has_no_sessions_left(
 ) -> None:
     tokens = await sign_in(client)
 
-    await client.request("DELETE", "/v1/users/me", headers=bearer(tokens["access_token"]),
-                         json={"current_password": PASSWORD})
+    await client.request(
+        "DELETE",
+        "/v1/users/me",
+        headers=bearer(tokens["access_token"]),
+        json={"current_password": PASSWORD},
+    )
 
     async with db_engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM sessions")) == 0
@@ -275,15 +287,24 @@ def _forge(settings: Settings, claims: dict[str, object]) -> str:
 
 
 @pytest.mark.usefixtures("ann")
-@pytest.mark.parametrize("change", [
-    {"sid": None}, {"jti": None}, {"iss": None}, {"iat": None},
-    {"sid": "not-a-uuid"}, {"sid": str(uuid.UUID(int=1))}, {"iss": "someone-else"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sid": None},
+        {"jti": None},
+        {"iss": None},
+        {"iat": None},
+        {"sid": "not-a-uuid"},
+        {"sid": str(uuid.UUID(int=1))},
+        {"iss": "someone-else"},
+    ],
+)
 async def test_tokens_with_missing_or_tampered_session_claims_are_401(
     client: AsyncClient, settings: Settings, change: dict[str, object]
 ) -> None:
-    claims = jwt.decode((await sign_in(client))["access_token"],
-                        options={"verify_signature": False})
+    claims = jwt.decode(
+        (await sign_in(client))["access_token"], options={"verify_signature": False}
+    )
     for name, value in change.items():
         if value is None:
             claims.pop(name)
@@ -298,8 +319,10 @@ async def test_a_session_of_another_user_cannot_be_borrowed(
     client: AsyncClient, settings: Settings
 ) -> None:
     await register(client, "bob@example.com")
-    bob = jwt.decode((await sign_in(client, "bob@example.com"))["access_token"],
-                     options={"verify_signature": False})
+    bob = jwt.decode(
+        (await sign_in(client, "bob@example.com"))["access_token"],
+        options={"verify_signature": False},
+    )
     ann = jwt.decode((await sign_in(client))["access_token"], options={"verify_signature": False})
 
     forged = _forge(settings, {**bob, "sid": ann["sid"]})
@@ -338,9 +361,7 @@ async def test_purge_removes_expired_and_revoked_sessions(
 
 
 @pytest.mark.usefixtures("ann")
-async def test_me_costs_a_single_database_round_trip(
-    client: AsyncClient, app: object
-) -> None:
+async def test_me_costs_a_single_database_round_trip(client: AsyncClient, app: object) -> None:
     from sqlalchemy import event
 
     tokens = await sign_in(client)
@@ -362,9 +383,7 @@ async def test_me_costs_a_single_database_round_trip(
 
 
 @pytest.mark.usefixtures("ann")
-async def test_expired_access_token_is_refused_but_refresh_still_works(
-    client_for: object
-) -> None:
+async def test_expired_access_token_is_refused_but_refresh_still_works(client_for: object) -> None:
     async with client_for(access_token_lifetime_seconds=1) as client:  # type: ignore[operator]
         tokens = await sign_in(client)
         claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
