@@ -27,15 +27,19 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
     context = AppContext.build(settings, UserEvents())
     try:
         async with context.sessionmaker() as session, session.begin():
-            manager = UserManager(UserDatabase(session, User), hasher=context.hasher,
-                                  events=context.events,
-                                  sessions=SessionService(session, settings))
+            manager = UserManager(
+                UserDatabase(session, User),
+                hasher=context.hasher,
+                events=context.events,
+                sessions=SessionService(session, settings),
+            )
             existing = await manager.user_db.get_by_email(email)
             if existing is not None:
                 await manager.change(existing, {"is_superuser": True, "is_active": True})
                 return f"Promoted {email} to superuser."
-            await manager.register(email=email, password=password or _ask_password(),
-                                   is_superuser=True)
+            await manager.register(
+                email=email, password=password or _ask_password(), is_superuser=True
+            )
             return f"Created superuser {email}."
     finally:
         await context.engine.dispose()
@@ -56,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         email = TypeAdapter(EmailAddress).validate_python(args.email)
-        print(asyncio.run(
-            create_superuser(get_settings(), email, os.environ.get("SUPERUSER_PASSWORD"))
-        ))
+        print(
+            asyncio.run(
+                create_superuser(get_settings(), email, os.environ.get("SUPERUSER_PASSWORD"))
+            )
+        )
     except ValidationError:
         print(f"Not a valid email address: {args.email}", file=sys.stderr)
         return 2

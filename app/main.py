@@ -58,14 +58,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins,
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost, so every response gets the headers, the body cap's 413 included.
-    app.add_middleware(SecurityHeaders, hsts=settings.is_production,
-                       docs_paths=() if settings.is_production else DOCS_PATHS)
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=settings.is_production,
+        docs_paths=() if settings.is_production else DOCS_PATHS,
+    )
     return app
 
 

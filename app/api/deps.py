@@ -39,10 +39,12 @@ def get_sessions(session: SessionDep, context: ContextDep) -> SessionService:
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 
 
-def get_user_manager(session: SessionDep, context: ContextDep,
-                     sessions: SessionsDep) -> UserManager:
-    return UserManager(UserDatabase(session, User), hasher=context.hasher,
-                       events=context.events, sessions=sessions)
+def get_user_manager(
+    session: SessionDep, context: ContextDep, sessions: SessionsDep
+) -> UserManager:
+    return UserManager(
+        UserDatabase(session, User), hasher=context.hasher, events=context.events, sessions=sessions
+    )
 
 
 def get_strategy(context: ContextDep) -> AccessTokenStrategy:
@@ -74,8 +76,9 @@ class SignedIn:
 
 
 def get_signed_in(
-    user_and_token: Annotated[tuple[User, str],
-                              Depends(fastapi_users.authenticator.current_user_token(active=True))],
+    user_and_token: Annotated[
+        tuple[User, str], Depends(fastapi_users.authenticator.current_user_token(active=True))
+    ],
     context: ContextDep,
 ) -> SignedIn:
     user, token = user_and_token

@@ -33,8 +33,13 @@ _MESSAGES = {
 }
 
 
-def error_response(status_code: int, code: ErrorCode, message: str,
-                   headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+def error_response(
+    status_code: int,
+    code: ErrorCode,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, **extra}, status_code, headers=headers)
 
 
@@ -48,8 +53,10 @@ async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
     error = cast(HTTPException, exc)
-    code = _CODES_BY_STATUS.get(error.status_code, ErrorCode.VALIDATION_ERROR
-                                if error.status_code < 500 else ErrorCode.INTERNAL_ERROR)
+    code = _CODES_BY_STATUS.get(
+        error.status_code,
+        ErrorCode.VALIDATION_ERROR if error.status_code < 500 else ErrorCode.INTERNAL_ERROR,
+    )
     message = _MESSAGES.get(code) or HTTPStatus(error.status_code).phrase + "."
     headers = dict(error.headers or {})
     if error.status_code == 401:
@@ -60,24 +67,33 @@ async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
 async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     # Never echo the input back: it may be a password.
     field_errors = [
-        {"field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
-         "message": err["msg"]}
+        {
+            "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
+            "message": err["msg"],
+        }
         for err in cast(RequestValidationError, exc).errors()
     ]
-    return error_response(422, ErrorCode.VALIDATION_ERROR, "Some fields are missing or invalid.",
-                          errors=field_errors)
+    return error_response(
+        422, ErrorCode.VALIDATION_ERROR, "Some fields are missing or invalid.", errors=field_errors
+    )
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DBAPIError) and not exc.connection_invalidated \
-            and not isinstance(exc, OperationalError | InterfaceError):
+    if (
+        isinstance(exc, DBAPIError)
+        and not exc.connection_invalidated
+        and not isinstance(exc, OperationalError | InterfaceError)
+    ):
         return await handle_unexpected(request, exc)  # a failing statement is our bug
     # The database is down, restarting, dropped the connection or has none to spare: a
     # temporary condition the client can retry, not a bug in the request.
     logger.error("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
-    return error_response(503, ErrorCode.SERVICE_UNAVAILABLE,
-                          "The service is temporarily unavailable. Try again shortly.",
-                          {"Retry-After": "5"})
+    return error_response(
+        503,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable. Try again shortly.",
+        {"Retry-After": "5"},
+    )
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -19,9 +19,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={
-    503: {"model": ErrorBody, "description": "The database did not answer in time."}
-})
+@router.get(
+    "/readyz",
+    responses={503: {"model": ErrorBody, "description": "The database did not answer in time."}},
+)
 async def readyz(context: ContextDep) -> object:
     """The database answers within two seconds."""
     try:

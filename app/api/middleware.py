@@ -52,12 +52,20 @@ class BodySizeLimit:
 
 
 async def _send_too_large(send: Send) -> None:
-    body = json.dumps({"code": "REQUEST_TOO_LARGE",
-                       "message": "The request body is too large."}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]})
+    body = json.dumps(
+        {"code": "REQUEST_TOO_LARGE", "message": "The request body is too large."}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -17,8 +17,9 @@ _FASTAPI_DEFAULTS = ("HTTPValidationError", "ValidationError")
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                                 routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     invalid = operation.get("responses", {}).get("422")

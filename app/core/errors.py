@@ -66,8 +66,13 @@ class AppError(Exception):
     def openapi(cls) -> dict[int | str, dict[str, Any]]:
         """The `responses=` entry that documents this error on a route."""
         example = {"code": cls.code, "message": cls.message}
-        return {cls.status_code: {"model": ErrorBody, "description": cls.message,
-                                  "content": {"application/json": {"example": example}}}}
+        return {
+            cls.status_code: {
+                "model": ErrorBody,
+                "description": cls.message,
+                "content": {"application/json": {"example": example}},
+            }
+        }
 
 
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:

@@ -29,8 +29,9 @@ class Throttle:
         self._pool: redis.ConnectionPool | None = None
         if url.startswith(("redis://", "rediss://")):
             # Our own pool, so shutdown can close its connections.
-            self._pool = redis.ConnectionPool.from_url(url, socket_timeout=1,
-                                                       socket_connect_timeout=1)
+            self._pool = redis.ConnectionPool.from_url(
+                url, socket_timeout=1, socket_connect_timeout=1
+            )
             options = {"implementation": "redispy", "connection_pool": self._pool}
         self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{url}", **options))
         self.login_failures = parse(settings.rate_limit_login_failures)

@@ -113,8 +113,14 @@ def create_action_token(
     password hash, the email), so it stops working once that state changes.
     """
     now = int(time.time())
-    claims = {"iss": config.issuer, "aud": f"{config.audience}:{action}", "sub": subject,
-              "fpt": fingerprint, "iat": now, "exp": now + lifetime_seconds}
+    claims = {
+        "iss": config.issuer,
+        "aud": f"{config.audience}:{action}",
+        "sub": subject,
+        "fpt": fingerprint,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+    }
     return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
 
 
@@ -122,8 +128,12 @@ def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict
     """The claims of a valid token for `action`, or None."""
     try:
         return jwt.decode(
-            token, config.key, algorithms=[JWT_ALGORITHM], audience=f"{config.audience}:{action}",
-            issuer=config.issuer, leeway=LEEWAY_SECONDS,
+            token,
+            config.key,
+            algorithms=[JWT_ALGORITHM],
+            audience=f"{config.audience}:{action}",
+            issuer=config.issuer,
+            leeway=LEEWAY_SECONDS,
             options={"require": ["iss", "aud", "sub", "fpt", "iat", "exp"]},
         )
     except jwt.PyJWTError:

@@ -16,8 +16,15 @@ from sqlalchemy.ext.asyncio import (
 from app.core.config import Settings
 
 # libpq URL parameters asyncpg has no keyword for; the useful ones are translated below.
-_LIBPQ_ONLY_PARAMS = ("sslmode", "channel_binding", "target_session_attrs", "gssencmode",
-                      "application_name", "connect_timeout", "options")
+_LIBPQ_ONLY_PARAMS = (
+    "sslmode",
+    "channel_binding",
+    "target_session_attrs",
+    "gssencmode",
+    "application_name",
+    "connect_timeout",
+    "options",
+)
 
 
 def normalize_database_url(raw: str) -> URL:
@@ -64,8 +71,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # connection that died (database restart) fails its request with a 503, and SQLAlchemy
     # then replaces the whole pool.
     return create_async_engine(
-        url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
-        pool_recycle=1800, connect_args=libpq_connect_args(settings.database_url),
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_recycle=1800,
+        connect_args=libpq_connect_args(settings.database_url),
     )
 
 

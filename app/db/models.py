@@ -52,8 +52,9 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     # Slides forward on every refresh: a session ends after this long unused.
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True,
-                                                 nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True, nullable=False
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip_address: Mapped[str | None] = mapped_column(String(45))
@@ -69,6 +70,7 @@ class RefreshToken(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True,
-                                                 nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True, nullable=False
+    )
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

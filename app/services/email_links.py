@@ -30,12 +30,17 @@ class EmailLinks:
         user = await self.manager.user_db.get_by_email(email)
         if user is None or not user.is_active:
             return None
-        token = self._token(RESET_PASSWORD, user, fingerprint(user.hashed_password),
-                            self.context.settings.reset_token_lifetime_seconds)
+        token = self._token(
+            RESET_PASSWORD,
+            user,
+            fingerprint(user.hashed_password),
+            self.context.settings.reset_token_lifetime_seconds,
+        )
         return reset_password_mail(self.context.settings, to=user.email, token=token)
 
-    async def reset_password(self, token: str, password: str,
-                             request: Request | None = None) -> User:
+    async def reset_password(
+        self, token: str, password: str, request: Request | None = None
+    ) -> User:
         """Set a new password from a reset link; every session of the account ends."""
         user, state = await self._user_for(token, RESET_PASSWORD, errors.ResetTokenInvalid)
         if fingerprint(user.hashed_password) != state or not user.is_active:
@@ -46,8 +51,12 @@ class EmailLinks:
             raise errors.InvalidResetPassword(exc.message) from exc
 
     def verification_mail(self, user: User) -> Mail:
-        token = self._token(VERIFY_EMAIL, user, fingerprint(user.email),
-                            self.context.settings.verify_token_lifetime_seconds)
+        token = self._token(
+            VERIFY_EMAIL,
+            user,
+            fingerprint(user.email),
+            self.context.settings.verify_token_lifetime_seconds,
+        )
         return verify_email_mail(self.context.settings, to=user.email, token=token)
 
     async def verify_email(self, token: str, request: Request | None = None) -> User:
@@ -60,8 +69,13 @@ class EmailLinks:
         return await self.manager.change(user, {"is_verified": True}, request)
 
     def _token(self, action: str, user: User, state: str, lifetime_seconds: int) -> str:
-        return create_action_token(self.context.tokens, action=action, subject=str(user.id),
-                                   fingerprint=state, lifetime_seconds=lifetime_seconds)
+        return create_action_token(
+            self.context.tokens,
+            action=action,
+            subject=str(user.id),
+            fingerprint=state,
+            lifetime_seconds=lifetime_seconds,
+        )
 
     async def _user_for(
         self, token: str, action: str, invalid: type[errors.AppError]

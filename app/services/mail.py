@@ -75,16 +75,24 @@ async def deliver(mailer: Mailer, mail: Mail) -> None:
 def reset_password_mail(settings: Settings, *, to: str, token: str) -> Mail:
     link = f"{settings.public_url.rstrip('/')}/reset-password#token={token}"
     minutes = settings.reset_token_lifetime_seconds // 60
-    return Mail(to, "Reset your password", (
-        f"Someone asked to reset the password of the account {to}.\n\n"
-        f"To choose a new password, open this link within {minutes} minutes:\n{link}\n\n"
-        "If it wasn't you, ignore this email: your password stays as it is."
-    ))
+    return Mail(
+        to,
+        "Reset your password",
+        (
+            f"Someone asked to reset the password of the account {to}.\n\n"
+            f"To choose a new password, open this link within {minutes} minutes:\n{link}\n\n"
+            "If it wasn't you, ignore this email: your password stays as it is."
+        ),
+    )
 
 
 def verify_email_mail(settings: Settings, *, to: str, token: str) -> Mail:
     link = f"{settings.public_url.rstrip('/')}/verify-email#token={token}"
-    return Mail(to, "Confirm your email address", (
-        f"Confirm that {to} is your email address by opening this link:\n{link}\n\n"
-        "If you didn't create an account, ignore this email."
-    ))
+    return Mail(
+        to,
+        "Confirm your email address",
+        (
+            f"Confirm that {to} is your email address by opening this link:\n{link}\n\n"
+            "If you didn't create an account, ignore this email."
+        ),
+    )

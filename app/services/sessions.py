@@ -60,7 +60,10 @@ class SessionService:
     async def start(self, user: User, client: Client) -> Grant:
         now = utcnow()
         auth_session = await crud.create_session(
-            self.session, user_id=user.id, now=now, expires_at=now + self.lifetime,
+            self.session,
+            user_id=user.id,
+            now=now,
+            expires_at=now + self.lifetime,
             user_agent=(client.user_agent or None) and client.user_agent[:512],
             ip_address=client.ip_address,
         )
@@ -73,12 +76,15 @@ class SessionService:
         if found is None:
             raise errors.RefreshTokenInvalid()
         stored, auth_session, user = found
-        if (auth_session.revoked_at is not None or as_utc(auth_session.expires_at) <= now
-                or as_utc(stored.expires_at) <= now or not user.is_active):
+        if (
+            auth_session.revoked_at is not None
+            or as_utc(auth_session.expires_at) <= now
+            or as_utc(stored.expires_at) <= now
+            or not user.is_active
+        ):
             raise errors.RefreshTokenInvalid()
         if stored.rotated_at is not None and now - as_utc(stored.rotated_at) > self.grace:
-            await crud.revoke_sessions(self.session, user_id=user.id, only=auth_session.id,
-                                       now=now)
+            await crud.revoke_sessions(self.session, user_id=user.id, only=auth_session.id, now=now)
             # The request fails, but the revocation must outlive its rollback.
             await self.session.commit()
             raise errors.RefreshTokenReused()
@@ -104,21 +110,22 @@ class SessionService:
         return await crud.list_live_sessions(self.session, user_id=user.id, now=utcnow())
 
     async def revoke(self, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
-        revoked = await crud.revoke_sessions(self.session, user_id=user_id, only=session_id,
-                                             now=utcnow())
+        revoked = await crud.revoke_sessions(
+            self.session, user_id=user_id, only=session_id, now=utcnow()
+        )
         return revoked > 0
 
     async def revoke_all(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> int:
-        return await crud.revoke_sessions(self.session, user_id=user_id, keep=keep,
-                                          now=utcnow())
+        return await crud.revoke_sessions(self.session, user_id=user_id, keep=keep, now=utcnow())
 
     async def purge(self) -> int:
         return await crud.purge_sessions(self.session, now=utcnow())
 
     async def _new_token(self, auth_session: AuthSession, now: datetime) -> str:
         token, digest = new_refresh_token()
-        await crud.add_refresh_token(self.session, session_id=auth_session.id, digest=digest,
-                                     expires_at=now + self.lifetime)
+        await crud.add_refresh_token(
+            self.session, session_id=auth_session.id, digest=digest, expires_at=now + self.lifetime
+        )
         return token
 
 

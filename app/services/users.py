@@ -46,15 +46,27 @@ class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
 class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     user_db: UserDatabase
 
-    def __init__(self, user_db: UserDatabase, *, hasher: PasswordHasher, events: UserEvents,
-                 sessions: SessionService):
+    def __init__(
+        self,
+        user_db: UserDatabase,
+        *,
+        hasher: PasswordHasher,
+        events: UserEvents,
+        sessions: SessionService,
+    ):
         super().__init__(user_db)
         self.hasher = hasher
         self.events = events
         self.sessions = sessions
 
-    async def register(self, *, email: str, password: str, request: Request | None = None,
-                       is_superuser: bool = False) -> User:
+    async def register(
+        self,
+        *,
+        email: str,
+        password: str,
+        request: Request | None = None,
+        is_superuser: bool = False,
+    ) -> User:
         """Create an account; privilege flags come only from trusted callers (the CLI)."""
         if problem := password_problem(password, email=email):
             raise errors.InvalidPassword(problem)
@@ -91,8 +103,14 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         if not valid:
             raise errors.CurrentPasswordInvalid()
 
-    async def change(self, user: User, changes: dict[str, Any], request: Request | None = None,
-                     *, keep_session: uuid.UUID | None = None) -> User:
+    async def change(
+        self,
+        user: User,
+        changes: dict[str, Any],
+        request: Request | None = None,
+        *,
+        keep_session: uuid.UUID | None = None,
+    ) -> User:
         """Apply profile changes (`email`, `password`, flags) with the policy checks.
 
         A new email or password ends every session but `keep_session` (the one making the
@@ -134,6 +152,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         """
         await self.user_db.session.commit()
 
-    async def on_after_login(self, user: User, request: Request | None = None,
-                             response: Any = None) -> None:
+    async def on_after_login(
+        self, user: User, request: Request | None = None, response: Any = None
+    ) -> None:
         await self.events.emit("user_logged_in", user, request)

@@ -11,12 +11,21 @@ from app.db.models import AuthSession, RefreshToken, User, user_id_column
 
 
 async def create_session(
-    session: AsyncSession, *, user_id: uuid.UUID, now: datetime, expires_at: datetime,
-    user_agent: str | None, ip_address: str | None,
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    expires_at: datetime,
+    user_agent: str | None,
+    ip_address: str | None,
 ) -> AuthSession:
     auth_session = AuthSession(
-        user_id=user_id, created_at=now, last_used_at=now, expires_at=expires_at,
-        user_agent=user_agent, ip_address=ip_address,
+        user_id=user_id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=expires_at,
+        user_agent=user_agent,
+        ip_address=ip_address,
     )
     session.add(auth_session)
     await session.flush()
@@ -67,16 +76,23 @@ async def list_live_sessions(
 ) -> Sequence[AuthSession]:
     statement = (
         select(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
-               AuthSession.expires_at > now)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
         .order_by(AuthSession.last_used_at.desc())
     )
     return (await session.scalars(statement)).all()
 
 
 async def revoke_sessions(
-    session: AsyncSession, *, user_id: uuid.UUID, now: datetime,
-    only: uuid.UUID | None = None, keep: uuid.UUID | None = None,
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    only: uuid.UUID | None = None,
+    keep: uuid.UUID | None = None,
 ) -> int:
     """Revoke the user's live sessions (just `only`, or all but `keep`); returns how many."""
     statement = (

@@ -30,8 +30,11 @@ async def create_user(
 ) -> User:
     """Insert a user; raises IntegrityError if the email is taken (in any letter case)."""
     user = User(
-        email=email, hashed_password=hashed_password,
-        is_active=True, is_superuser=is_superuser, is_verified=is_verified,
+        email=email,
+        hashed_password=hashed_password,
+        is_active=True,
+        is_superuser=is_superuser,
+        is_verified=is_verified,
     )
     # A savepoint keeps the request's transaction usable if the insert is rejected.
     async with session.begin_nested():

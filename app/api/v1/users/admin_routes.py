@@ -31,8 +31,9 @@ async def _get_or_404(manager: UserManagerDep, user_id: uuid.UUID) -> User:
 async def list_users(
     _: CurrentSuperuser,
     session: SessionDep,
-    email: Annotated[str | None, Query(max_length=320, pattern=PRINTABLE,
-                                       description="Part of the email.")] = None,
+    email: Annotated[
+        str | None, Query(max_length=320, pattern=PRINTABLE, description="Part of the email.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> UserPage:
@@ -40,12 +41,17 @@ async def list_users(
     users, total = await crud.list_users(session, email_contains=email, limit=limit, offset=offset)
     return UserPage(
         items=[UserRead.model_validate(user) for user in users],
-        total=total, limit=limit, offset=offset,
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
-@router.get("/{user_id}", response_model=UserRead,
-            responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)})
+@router.get(
+    "/{user_id}",
+    response_model=UserRead,
+    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)},
+)
 async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManagerDep) -> User:
     """One account by id."""
     return await _get_or_404(manager, user_id)
@@ -54,18 +60,29 @@ async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManager
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
-    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound, errors.EmailTaken,
-                                             errors.InvalidNewPassword, errors.CannotModifySelf)},
+    responses={
+        **SUPERUSER_ONLY,
+        **responses(
+            errors.UserNotFound,
+            errors.EmailTaken,
+            errors.InvalidNewPassword,
+            errors.CannotModifySelf,
+        ),
+    },
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserAdminUpdate, actor: CurrentSuperuser,
-    manager: UserManagerDep, request: Request,
+    user_id: uuid.UUID,
+    body: UserAdminUpdate,
+    actor: CurrentSuperuser,
+    manager: UserManagerDep,
+    request: Request,
 ) -> User:
     """Change any account, including `is_active` and `is_superuser`."""
     user = await _get_or_404(manager, user_id)
     changes = body.model_dump(exclude_unset=True)
-    if user.id == actor.id and (changes.get("is_active") is False
-                                or changes.get("is_superuser") is False):
+    if user.id == actor.id and (
+        changes.get("is_active") is False or changes.get("is_superuser") is False
+    ):
         raise errors.CannotModifySelf()
     return await manager.change(user, {k: v for k, v in changes.items() if v is not None}, request)
 

@@ -22,11 +22,18 @@ RESET_SENT = "If an account uses this email, we sent it a link to choose a new p
 VERIFY_SENT = "We sent a confirmation link to your email address."
 
 
-@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Accepted, responses=responses(errors.TooManyRequests))
+@router.post(
+    "/forgot-password",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=responses(errors.TooManyRequests),
+)
 async def forgot_password(
-    body: ForgotPasswordRequest, links: EmailLinksDep, context: ContextDep,
-    background: BackgroundTasks, request: Request,
+    body: ForgotPasswordRequest,
+    links: EmailLinksDep,
+    context: ContextDep,
+    background: BackgroundTasks,
+    request: Request,
 ) -> Accepted:
     """Email a password-reset link. The answer is the same whether or not the account
     exists, and the mail goes out after it, so neither reveals who has an account."""
@@ -38,10 +45,14 @@ async def forgot_password(
     return Accepted(message=RESET_SENT)
 
 
-@router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT,
-             responses=responses(errors.ResetTokenInvalid, errors.InvalidResetPassword))
-async def reset_password(body: ResetPasswordRequest, links: EmailLinksDep,
-                         request: Request) -> None:
+@router.post(
+    "/reset-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(errors.ResetTokenInvalid, errors.InvalidResetPassword),
+)
+async def reset_password(
+    body: ResetPasswordRequest, links: EmailLinksDep, request: Request
+) -> None:
     """Choose a new password with the emailed token. Each link works once, and every
     session of the account ends."""
     await links.reset_password(body.token, body.password, request)
@@ -53,10 +64,15 @@ async def verify_email(body: VerifyRequest, links: EmailLinksDep, request: Reque
     return await links.verify_email(body.token, request)
 
 
-@router.post("/me/verification-email", status_code=status.HTTP_202_ACCEPTED,
-             response_model=Accepted, responses={
-                 401: {"model": errors.ErrorBody, "description": "Missing or invalid token."},
-                 **responses(errors.TooManyRequests)})
+@router.post(
+    "/me/verification-email",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses={
+        401: {"model": errors.ErrorBody, "description": "Missing or invalid token."},
+        **responses(errors.TooManyRequests),
+    },
+)
 async def send_verification_email(
     user: CurrentUser, links: EmailLinksDep, context: ContextDep, background: BackgroundTasks
 ) -> Accepted:

@@ -73,12 +73,15 @@ LOGIN_BODY = {
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=responses(errors.UserAlreadyExists, errors.InvalidPassword,
-                        errors.TooManyRequests),
+    responses=responses(errors.UserAlreadyExists, errors.InvalidPassword, errors.TooManyRequests),
 )
 async def register_user(
-    body: UserCreate, manager: UserManagerDep, links: EmailLinksDep, context: ContextDep,
-    background: BackgroundTasks, request: Request,
+    body: UserCreate,
+    manager: UserManagerDep,
+    links: EmailLinksDep,
+    context: ContextDep,
+    background: BackgroundTasks,
+    request: Request,
 ) -> User:
     """Create an account and email it a confirmation link. Emails are case-insensitive;
     passwords need 8 characters and at most 72 bytes."""
@@ -94,8 +97,10 @@ async def register_user(
     "/login",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses={**responses(errors.BadCredentials, errors.UnsupportedMediaType,
-                           errors.TooManyRequests), **VALIDATION_ERROR},
+    responses={
+        **responses(errors.BadCredentials, errors.UnsupportedMediaType, errors.TooManyRequests),
+        **VALIDATION_ERROR,
+    },
     openapi_extra={"requestBody": LOGIN_BODY},
 )
 async def login_user(
@@ -130,13 +135,22 @@ async def get_current_user(user: CurrentUser) -> User:
     response_model=UserRead,
     responses={
         **UNAUTHORIZED,
-        **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid,
-                    errors.EmailTaken, errors.InvalidNewPassword),
+        **responses(
+            errors.CurrentPasswordRequired,
+            errors.CurrentPasswordInvalid,
+            errors.EmailTaken,
+            errors.InvalidNewPassword,
+        ),
     },
 )
 async def update_current_user(
-    body: UserSelfUpdate, signed_in: CurrentSession, manager: UserManagerDep,
-    links: EmailLinksDep, context: ContextDep, background: BackgroundTasks, request: Request,
+    body: UserSelfUpdate,
+    signed_in: CurrentSession,
+    manager: UserManagerDep,
+    links: EmailLinksDep,
+    context: ContextDep,
+    background: BackgroundTasks,
+    request: Request,
 ) -> User:
     """Change your email and/or password; `current_password` is required for either.
     Your other sessions are signed out; this one stays. A new email must be confirmed
@@ -144,8 +158,7 @@ async def update_current_user(
     changes = body.model_dump(include={"email", "password"}, exclude_none=True)
     await manager.require_password(signed_in.user, body.current_password)
     old_email = signed_in.user.email
-    user = await manager.change(signed_in.user, changes, request,
-                                keep_session=signed_in.session_id)
+    user = await manager.change(signed_in.user, changes, request, keep_session=signed_in.session_id)
     if user.email != old_email:
         background.add_task(deliver, context.mailer, links.verification_mail(user))
     return user
@@ -154,8 +167,10 @@ async def update_current_user(
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**UNAUTHORIZED,
-               **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid)},
+    responses={
+        **UNAUTHORIZED,
+        **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid),
+    },
 )
 async def delete_current_user(
     body: PasswordConfirmation, user: CurrentUser, manager: UserManagerDep, request: Request

@@ -38,7 +38,10 @@ OptionalUserToken = Annotated[
     responses=responses(errors.RefreshTokenInvalid, errors.CsrfCheckFailed),
 )
 async def refresh_session(
-    request: Request, sessions: SessionsDep, strategy: StrategyDep, context: ContextDep,
+    request: Request,
+    sessions: SessionsDep,
+    strategy: StrategyDep,
+    context: ContextDep,
     body: RefreshRequest | None = None,
 ) -> JSONResponse:
     """Trade a refresh token (JSON body, or the cookie with `X-Refresh-Token-Delivery:
@@ -56,11 +59,16 @@ async def refresh_session(
     return token_response(grant, strategy, presented.delivery, context.settings)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
-             responses=responses(errors.CsrfCheckFailed))
+@router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(errors.CsrfCheckFailed)
+)
 async def logout_user(
-    request: Request, user_token: OptionalUserToken, sessions: SessionsDep,
-    strategy: StrategyDep, context: ContextDep, body: RefreshRequest | None = None,
+    request: Request,
+    user_token: OptionalUserToken,
+    sessions: SessionsDep,
+    strategy: StrategyDep,
+    context: ContextDep,
+    body: RefreshRequest | None = None,
 ) -> Response:
     """End this session now: its access and refresh tokens stop working. Identify it by
     the bearer token, or by the refresh token (body or cookie). Always 204."""
@@ -89,8 +97,11 @@ async def list_my_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> 
     ]
 
 
-@router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={**UNAUTHORIZED, **responses(errors.SessionNotFound)})
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNAUTHORIZED, **responses(errors.SessionNotFound)},
+)
 async def revoke_my_session(
     session_id: uuid.UUID, signed_in: CurrentSession, sessions: SessionsDep
 ) -> None:
@@ -103,4 +114,3 @@ async def revoke_my_session(
 async def revoke_my_other_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> None:
     """Sign out everywhere else: every session but this one ends."""
     await sessions.revoke_all(signed_in.user.id, keep=signed_in.session_id)
-

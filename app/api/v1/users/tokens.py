@@ -34,8 +34,10 @@ class PresentedToken:
 
 
 def client_of(request: Request) -> Client:
-    return Client(user_agent=request.headers.get("user-agent"),
-                  ip_address=request.client.host if request.client else None)
+    return Client(
+        user_agent=request.headers.get("user-agent"),
+        ip_address=request.client.host if request.client else None,
+    )
 
 
 def requested_delivery(request: Request) -> Delivery:
@@ -54,8 +56,9 @@ def presented_refresh_token(request: Request, body_token: str | None) -> Present
     return PresentedToken(cookie_token, "cookie")
 
 
-def token_response(grant: Grant, strategy: AccessTokenStrategy, delivery: Delivery,
-                   settings: Settings) -> JSONResponse:
+def token_response(
+    grant: Grant, strategy: AccessTokenStrategy, delivery: Delivery, settings: Settings
+) -> JSONResponse:
     body = TokenResponse(
         access_token=strategy.issue(grant.user, grant.session_id),
         expires_in=strategy.config.lifetime_seconds,
@@ -64,16 +67,25 @@ def token_response(grant: Grant, strategy: AccessTokenStrategy, delivery: Delive
     response = JSONResponse(body.model_dump(exclude_none=True), headers=NO_STORE)
     if delivery == "cookie":
         response.set_cookie(
-            REFRESH_COOKIE, grant.refresh_token, max_age=settings.refresh_token_lifetime_seconds,
-            path=REFRESH_COOKIE_PATH, httponly=True, samesite="strict",
+            REFRESH_COOKIE,
+            grant.refresh_token,
+            max_age=settings.refresh_token_lifetime_seconds,
+            path=REFRESH_COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
             secure=settings.secure_cookies,
         )
     return response
 
 
 def clear_refresh_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True,
-                           samesite="strict", secure=settings.secure_cookies)
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
 
 
 def _same_origin(request: Request) -> bool:
