@@ -112,6 +112,26 @@ export function register(email, password) {
   return request("POST", "/v1/users/", { body: { email, password }, auth: false });
 }
 
+/** Always answers the same, whether or not the account exists. */
+export function requestPasswordReset(email) {
+  return request("POST", "/v1/users/forgot-password", { body: { email }, auth: false });
+}
+
+/** Every session of the account ends, this one included. */
+export async function resetPassword(token, password) {
+  await request("POST", "/v1/users/reset-password", { body: { token, password }, auth: false });
+  accessToken = null;
+  generation += 1;
+}
+
+export function verifyEmail(token) {
+  return request("POST", "/v1/users/verify", { body: { token }, auth: false });
+}
+
+export function sendVerificationEmail() {
+  return request("POST", "/v1/users/me/verification-email");
+}
+
 export function getMe() {
   return request("GET", "/v1/users/me");
 }

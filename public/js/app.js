@@ -4,6 +4,8 @@ import * as api from "./api.js";
 import { announce, h } from "./dom.js";
 import { navigate, startRouter } from "./router.js";
 import { adminView } from "./views/admin.js";
+import { resetPasswordView, verifyEmailView } from "./views/email-link.js";
+import { forgotPasswordView } from "./views/forgot-password.js";
 import { loginView } from "./views/login.js";
 import { notFoundView } from "./views/not-found.js";
 import { profileView } from "./views/profile.js";
@@ -14,6 +16,9 @@ const ROUTES = {
   "/register": registerView,
   "/profile": profileView,
   "/admin": adminView,
+  "/forgot-password": forgotPasswordView,
+  "/reset-password": resetPasswordView,
+  "/verify-email": verifyEmailView,
 };
 
 const session = {

@@ -9,6 +9,7 @@ the server log are left in tmp/artifacts/.
 
 import asyncio
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -89,6 +90,21 @@ class LiveServer:
         body: dict[str, Any] = response.json()
         return body
 
+    async def mail_link(self, to: str, page: str, *, after: int = 0) -> str:
+        """The link to `page` in the newest mail to `to` the server logged; waits for it."""
+        pattern = re.compile(
+            rf"Mail not sent \(no SMTP_HOST\) to {re.escape(to)}:.*?\n.*?"
+            rf"({re.escape(self.url)}/{page}#token=\S+)",
+            re.DOTALL,
+        )
+        for _ in range(100):
+            links = pattern.findall(self.log_path.read_text())
+            if len(links) > after:
+                link: str = links[-1]
+                return link
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {page} mail to {to} in {self.log_path}")
+
     async def login_status(self, email: str, password: str = PASSWORD) -> int:
         async with httpx.AsyncClient(base_url=self.url) as client:
             response = await client.post(
@@ -116,6 +132,9 @@ def run_server(database_url: str, name: str, **settings: str) -> Iterator[LiveSe
         # Many tests log in from the same address within a minute; the limits
         # themselves are covered by the API tests.
         "RATE_LIMITS_ENABLED": "false",
+        # Without SMTP_HOST mails go to the log, links included (see mail_link).
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMTP_HOST": "",
         **settings,
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -110,6 +110,11 @@ async def test_every_view_is_readable_and_fits_the_screen(
     assert await page.evaluate(HORIZONTAL_OVERFLOW) <= 0
     await assert_accessible(page)
 
+    await page.goto("/forgot-password")
+    await page.get_by_role("button", name="Send the link").click()  # an error, too
+    assert await page.evaluate(HORIZONTAL_OVERFLOW) <= 0
+    await assert_accessible(page)
+
     await page.goto("/login")
     await log_in(page, long_email)
     await expect(page.locator(".details")).to_contain_text(long_email)

@@ -45,6 +45,7 @@ export const loginView = {
       h("h1", { id: "login-title", tabindex: "-1", text: "Log in" }),
       ctx.takeNotice(),
       form.form,
+      h("p", { class: "aside" }, h("a", { href: "/forgot-password", "data-link": true, text: "Forgot your password?" })),
       h("p", { class: "aside" }, "No account yet? ", h("a", { href: "/register", "data-link": true, text: "Create an account" })),
     );
   },

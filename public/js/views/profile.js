@@ -57,6 +57,38 @@ function showDetails(container, user) {
       { class: "details__list" },
       rows.map(([term, value]) => h("div", { class: "details__row" }, h("dt", { text: term }), h("dd", { text: String(value) }))),
     ),
+    user.is_verified ? null : resendConfirmation(user),
+  );
+}
+
+function resendConfirmation(user) {
+  const result = h("p", { hidden: true });
+  const button = h("button", { type: "button", class: "button button--secondary button--small", text: "Send the confirmation link again" });
+  button.addEventListener("click", async () => {
+    if (button.getAttribute("aria-disabled") === "true") return;
+    button.setAttribute("aria-disabled", "true");
+    button.classList.add("is-busy");
+    try {
+      await api.sendVerificationEmail();
+      result.className = "notice notice--success";
+      result.textContent = `We've sent a confirmation link to ${user.email}.`;
+    } catch (error) {
+      if (error.sessionExpired) return;
+      result.className = "notice notice--error";
+      result.textContent = describeError(error)[0].text;
+    } finally {
+      button.removeAttribute("aria-disabled");
+      button.classList.remove("is-busy");
+    }
+    result.hidden = false;
+    announce(result.textContent);
+  });
+  return h(
+    "div",
+    { class: "details__verify" },
+    h("p", { text: "Your email address isn't confirmed yet. Open the link we emailed you, or get a new one." }),
+    button,
+    result,
   );
 }
 
