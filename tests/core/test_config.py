@@ -5,6 +5,7 @@ import secrets
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,38 @@ def test_signing_key_is_never_empty_or_short(tmp_path: Path) -> None:
     except (ValueError, RuntimeError, OSError):
         return  # refusing to start is fine too
     assert len(key.encode()) >= 32
+
+
+def test_workers_starting_together_agree_on_the_development_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "data" / "secret_key"
+    script = (
+        "import sys, time\n"
+        "from app.core.config import Settings\n"
+        "settings = Settings(_env_file=None, secret_key_file=sys.argv[1])\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # start together\n"
+        "print(settings.signing_key())\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    environment["PYTHONPATH"] = str(PROJECT_ROOT)
+    start_at = str(time.time() + 3)
+    workers = [
+        subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+            [sys.executable, "-c", script, str(key_file), start_at],
+            cwd=tmp_path,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [worker.communicate(timeout=60) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0] * 6, results
+    keys = {stdout.strip() for stdout, _ in results}
+    assert keys == {key_file.read_text().strip()}
+    assert len(bytes.fromhex(keys.pop())) == 32
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["secret_key"]  # no drafts
 
 
 @pytest.mark.parametrize(
