@@ -132,6 +132,19 @@ export function sendVerificationEmail() {
   return request("POST", "/v1/users/me/verification-email");
 }
 
+/** The account's live sessions; `current` marks this browser's. */
+export function listSessions() {
+  return request("GET", "/v1/users/me/sessions");
+}
+
+export function endSession(id) {
+  return request("DELETE", `/v1/users/me/sessions/${encodeURIComponent(id)}`);
+}
+
+export function endOtherSessions() {
+  return request("DELETE", "/v1/users/me/sessions");
+}
+
 export function getMe() {
   return request("GET", "/v1/users/me");
 }

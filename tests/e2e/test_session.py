@@ -72,6 +72,7 @@ async def test_a_session_ended_from_another_device_goes_to_login(
     email = unique_email()
     await live_server.register(email)
     watch.expect_http_error("GET", "/v1/users/me", 401)
+    watch.expect_http_error("GET", "/v1/users/me/sessions", 401)
     await page.goto("/login")
     await log_in(page, email)
     await expect(page.locator(".details")).to_contain_text(email)
@@ -189,3 +190,46 @@ async def test_logging_out_ends_the_session_on_the_server(
     assert await page.context.cookies() == []
     await page.reload()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+
+
+async def test_other_devices_can_be_logged_out_from_the_profile(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
+    phone = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+
+    async def other_device(user_agent: str) -> dict[str, str]:
+        async with httpx.AsyncClient(base_url=live_server.url) as client:
+            login = await client.post(
+                "/v1/users/login",
+                json={"email": email, "password": PASSWORD},
+                headers={"User-Agent": user_agent},
+            )
+        return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    async def still_works(headers: dict[str, str]) -> bool:
+        async with httpx.AsyncClient(base_url=live_server.url) as client:
+            return (await client.get("/v1/users/me", headers=headers)).status_code == 200
+
+    laptop = await other_device(firefox)
+    await page.goto("/login")
+    await log_in(page, email)
+    sessions = page.get_by_role("region", name="Where you're logged in")
+    await expect(sessions.get_by_role("listitem")).to_have_count(2)
+    devices = sessions.locator(".session__device")
+    await expect(devices.filter(has_text="Chrome on Linux")).to_contain_text("This browser")
+
+    await sessions.get_by_role("button", name=re.compile(r"^Log out Firefox on Windows")).click()
+    await expect(sessions.get_by_role("listitem")).to_have_count(1)
+    assert not await still_works(laptop)
+
+    phones = [await other_device(phone), await other_device(phone)]
+    await page.get_by_role("link", name="Profile").click()
+    await expect(devices.filter(has_text="Chrome on Android")).to_have_count(2)
+    await sessions.get_by_role("button", name="Log out everywhere else").click()
+    await expect(sessions.get_by_role("listitem")).to_have_count(1)
+    await expect(sessions.get_by_role("button", name="Log out everywhere else")).to_be_hidden()
+    assert [await still_works(headers) for headers in phones] == [False, False]
+    await expect(page.locator(".details")).to_contain_text(email)  # this browser stays in

@@ -3,6 +3,7 @@ import { announce, formatDate, h } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { createForm, field, problemsOf, showPasswordToggle } from "../forms.js";
+import { sessionsSection } from "./sessions.js";
 import { checkEmail, checkExistingPassword, checkNewPassword, normaliseEmail } from "../validation.js";
 
 export const profileView = {
@@ -22,6 +23,7 @@ export const profileView = {
       ),
       changeEmailSection(ctx, (user) => showDetails(details, user)),
       changePasswordSection(),
+      sessionsSection(),
       deleteAccountSection(ctx),
     );
 
