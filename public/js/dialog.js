@@ -9,7 +9,7 @@ import { createForm } from "./forms.js";
  * runs after the dialog has closed (e.g. navigating away), because nothing
  * outside a modal dialog can take focus while it is open.
  */
-export function openConfirmDialog({ title, text, fields = [], confirmLabel, busyLabel, validate, submit }) {
+export function openConfirmDialog({ title, text, fields = [], extra = [], confirmLabel, busyLabel, validate, submit }) {
   const opener = document.activeElement;
   const titleId = uid("dialog-title");
   const textId = uid("dialog-text");
@@ -24,6 +24,7 @@ export function openConfirmDialog({ title, text, fields = [], confirmLabel, busy
   });
   const form = createForm({
     fields,
+    extra,
     submitLabel: confirmLabel,
     busyLabel,
     buttonClass: "button button--danger",

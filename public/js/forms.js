@@ -57,6 +57,14 @@ export function field({ name, label, type = "text", autocomplete, hint, value = 
   };
 }
 
+/**
+ * A hidden username field for forms that only ask for passwords, so password
+ * managers know which account a new or confirmed password belongs to.
+ */
+export function usernameForPasswordManagers(email) {
+  return h("input", { type: "email", name: "username", autocomplete: "username", value: email ?? "", hidden: true, tabindex: "-1" });
+}
+
 /** A checkbox that shows the given password fields as plain text. */
 export function showPasswordToggle(fields) {
   const id = uid("show-password");

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 CONTRAST_CHECK = (Path(__file__).parent / "contrast.js").read_text()
 
 UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea")]
-  .filter((control) => control.type !== "hidden" && control.labels.length === 0)
+  .filter((control) => control.getClientRects().length > 0 && control.labels.length === 0)
   .map((control) => control.outerHTML)"""
 
 HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"

@@ -2,7 +2,7 @@ import * as api from "../api.js";
 import { announce, formatDate, h } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
-import { createForm, field, problemsOf, showPasswordToggle } from "../forms.js";
+import { createForm, field, problemsOf, showPasswordToggle, usernameForPasswordManagers } from "../forms.js";
 import { sessionsSection } from "./sessions.js";
 import { checkEmail, checkExistingPassword, checkNewPassword, normaliseEmail } from "../validation.js";
 
@@ -22,7 +22,7 @@ export const profileView = {
         details,
       ),
       changeEmailSection(ctx, (user) => showDetails(details, user)),
-      changePasswordSection(),
+      changePasswordSection(ctx),
       sessionsSection(),
       deleteAccountSection(ctx),
     );
@@ -151,7 +151,7 @@ function changeEmailSection(ctx, onChanged) {
   return section("change-email-title", "Change email address", note.el, form.form);
 }
 
-function changePasswordSection() {
+function changePasswordSection(ctx) {
   const password = field({
     name: "password",
     label: "New password",
@@ -168,7 +168,7 @@ function changePasswordSection() {
   const note = successNote();
   const form = createForm({
     fields: [password, current],
-    extra: [showPasswordToggle([password, current])],
+    extra: [showPasswordToggle([password, current]), usernameForPasswordManagers(ctx.session.user?.email)],
     submitLabel: "Change password",
     busyLabel: "Saving…",
     validate: () => {
@@ -199,6 +199,7 @@ function deleteAccountSection(ctx) {
       title: "Delete your account?",
       text: "Your account and everything in it will be removed for good. This can't be undone.",
       fields: [current],
+      extra: [usernameForPasswordManagers(ctx.session.user?.email)],
       confirmLabel: "Delete my account",
       busyLabel: "Deleting…",
       validate: () => problemsOf([[current, checkExistingPassword(current.input.value, "your current password")]]),

@@ -40,12 +40,8 @@ export function sessionsSection() {
   const heading = h("h2", { id: "sessions-title", tabindex: "-1", text: "Where you're logged in" });
   const list = h("ul", { class: "session-list", "aria-busy": "true" });
   const problem = h("p", { class: "notice notice--error", role: "alert", hidden: true });
-  const endOthers = h("button", {
-    type: "button",
-    class: "button button--secondary",
-    text: "Log out everywhere else",
-    hidden: true,
-  });
+  const endOthers = h("button", { type: "button", class: "button button--secondary", text: "Log out everywhere else" });
+  const actions = h("div", { class: "form-actions", hidden: true }, endOthers);
 
   const showProblem = (error) => {
     if (error.sessionExpired) return;
@@ -96,7 +92,7 @@ export function sessionsSection() {
     try {
       const sessions = await api.listSessions();
       list.replaceChildren(...sessions.map(item));
-      endOthers.hidden = !sessions.some((session) => !session.current);
+      actions.hidden = !sessions.some((session) => !session.current);
     } catch (error) {
       showProblem(error);
     } finally {
@@ -120,6 +116,6 @@ export function sessionsSection() {
     h("p", { class: "field__hint", text: "Log out a device you don't recognise, or every device but this one." }),
     problem,
     list,
-    h("div", { class: "form-actions" }, endOthers),
+    actions,
   );
 }
