@@ -14,11 +14,13 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 
 @router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)  # load balancers often probe with HEAD
 async def healthz() -> dict[str, str]:
     """The process is up (no I/O)."""
     return {"status": "ok"}
 
 
+@router.head("/readyz", include_in_schema=False)
 @router.get(
     "/readyz",
     responses={503: {"model": ErrorBody, "description": "The database did not answer in time."}},

@@ -1,6 +1,6 @@
 """Serves the browser app from public/, with index.html for client-side routes."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -40,7 +40,19 @@ def _is_page_request(scope: Scope) -> bool:
 
 
 def mount_frontend(app: FastAPI) -> None:
-    """Serve public/ at `/`; call after the API routers so they match first."""
+    """Serve public/ at `/`; call after the API routers so they match first.
+
+    A GET/HEAD route rather than a mount: a mount matches every method, so it would
+    answer a wrong-method API request (`PUT /v1/users/login`) instead of letting the
+    API route say 405 with its own Allow header.
+    """
     if not (PUBLIC_DIR / "index.html").is_file():
         return
-    app.mount("/", FrontendFiles(directory=PUBLIC_DIR, html=True), name="frontend")
+    files = FrontendFiles(directory=PUBLIC_DIR, html=True)
+
+    async def serve_frontend(request: Request) -> Response:
+        return await files.get_response(files.get_path(request.scope), request.scope)
+
+    app.router.add_route(
+        "/{path:path}", serve_frontend, methods=["GET", "HEAD"], include_in_schema=False
+    )

@@ -114,13 +114,6 @@ async def test_wrong_method_is_405_json(client: AsyncClient) -> None:
     assert_clean_error(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the frontend's StaticFiles mount at / answers wrong-method API requests, so the "
-        "405's Allow header says 'GET, HEAD' (methods that 404 there) instead of the route's"
-    ),
-)
 async def test_wrong_method_405_lists_the_routes_allowed_methods(client: AsyncClient) -> None:
     response = await client.put("/v1/users/login", json={})
 

@@ -92,13 +92,6 @@ async def test_readyz_error_does_not_leak_connection_details() -> None:
         assert leak not in text, leak
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: /healthz and /readyz are GET-only routes; HEAD falls through to the frontend's "
-        "StaticFiles mount at / and answers 404, so HEAD-based health checks see no service"
-    ),
-)
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 async def test_probes_answer_head_like_get(client: AsyncClient, path: str) -> None:
     response = await client.head(path)

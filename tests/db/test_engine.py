@@ -46,13 +46,14 @@ def test_sslmode_becomes_asyncpgs_ssl(mode: str) -> None:
     assert dict(url.query) == {"ssl": mode}
 
 
-def test_libpq_only_parameters_are_dropped() -> None:
+def test_libpq_only_parameters_are_dropped_and_shared_ones_kept() -> None:
     url = normalize_database_url(
         "postgresql://u@db.example/app?sslmode=require&channel_binding=require"
-        "&target_session_attrs=read-write&gssencmode=disable"
+        "&target_session_attrs=read-write&gssencmode=disable&keepalives=1"
     )
 
-    assert dict(url.query) == {"ssl": "require"}
+    # asyncpg understands target_session_attrs itself; the libpq-only ones go.
+    assert dict(url.query) == {"ssl": "require", "target_session_attrs": "read-write"}
 
 
 def test_explicit_ssl_wins_over_sslmode() -> None:
@@ -97,16 +98,6 @@ async def test_sqlite_engine_creates_its_folder_and_enforces_foreign_keys(tmp_pa
     assert journal_mode == "wal"
 
 
-LIBPQ_PASSTHROUGH_BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: normalize_database_url still passes libpq parameters it doesn't know "
-        "(keepalives*, sslrootcert, ...) to asyncpg.connect(), which raises TypeError "
-        "(unexpected keyword argument) on every connection"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "query",
     [
@@ -119,17 +110,9 @@ LIBPQ_PASSTHROUGH_BUG = pytest.mark.xfail(
         "?options=-c%20statement_timeout%3D5000",
         pytest.param(
             "?connect_timeout=0",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: libpq's connect_timeout=0 means 'wait indefinitely', but "
-                    "libpq_connect_args passes it to asyncpg as timeout=0.0, so every "
-                    "connection attempt times out at once"
-                ),
-            ),
         ),
-        pytest.param("?keepalives=1&keepalives_idle=30", marks=LIBPQ_PASSTHROUGH_BUG),
-        pytest.param("?sslmode=prefer&sslrootcert=system", marks=LIBPQ_PASSTHROUGH_BUG),
+        pytest.param("?keepalives=1&keepalives_idle=30"),
+        pytest.param("?sslmode=prefer&sslrootcert=system"),
     ],
 )
 async def test_postgres_engine_connects_with_a_libpq_style_url(

@@ -45,7 +45,8 @@ async def read_credentials(request: Request) -> LoginRequest:
         if media_type == "application/json":
             return LoginRequest.model_validate_json(await request.body())
         if media_type in FORM_TYPES:
-            return LoginRequest.model_validate(dict(await request.form()))
+            async with request.form() as form:  # closes any uploaded file parts
+                return LoginRequest.model_validate(dict(form))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
     raise errors.UnsupportedMediaType()

@@ -393,14 +393,6 @@ async def test_login_to_an_account_with_an_unusable_hash_is_bad_credentials(
     assert _comparable(response) == _comparable(unknown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: read_credentials parses the form with `await request.form()` and never closes "
-        "it, so a file part's SpooledTemporaryFile is left open ('Unclosed file' "
-        "ResourceWarning at garbage collection)"
-    ),
-)
 async def test_login_form_with_a_file_part_is_422_and_closes_the_upload(
     client: AsyncClient,
 ) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import bcrypt
-import pytest
 
 from tests.conftest import PASSWORD, bearer, login, register
 
