@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -105,7 +105,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "secret_key_file": Path("/nonexistent/never-used"),
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,6 @@ async def test_bad_requests_never_get_a_server_error(
         for params in BAD_QUERIES:
             response = await raw_client.request(method, concrete(path), params=params, headers=auth)
             if response.status_code >= 500:
-                failures.append((who, "query", str(params)[:40], response.status_code))
+                failures.append((who, "query", str(params)[:40].encode(), response.status_code))
 
     assert failures == []

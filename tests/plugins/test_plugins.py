@@ -14,8 +14,10 @@ async def test_a_plugin_named_in_settings_adds_routes_and_hears_account_events(
         await login(client, "ann@example.com")
 
     assert hello.json() == {"hello": "world"}
-    assert greeter.seen == [("user_registered", "ann@example.com"),
-                            ("user_logged_in", "ann@example.com")]
+    assert greeter.seen == [
+        ("user_registered", "ann@example.com"),
+        ("user_logged_in", "ann@example.com"),
+    ]
 
 
 async def test_without_the_setting_no_plugin_is_loaded(client: Any) -> None:

@@ -1,9 +1,9 @@
 """Brute-force brakes, counted in real Redis where the deployment shares them."""
 
 import secrets
+from typing import Any
 
 import pytest
-from httpx import AsyncClient
 
 from tests.conftest import PASSWORD, register
 
@@ -11,13 +11,9 @@ LOGIN = "/v1/users/login"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-def limited(client_for: object, **limits: object) -> AsyncClient:
+def limited(client_for: Any, **limits: object) -> Any:
     # Counts live in a Redis database of their own, emptied before each test.
-    return client_for(
-        rate_limits_enabled=True,
-        rate_limit_storage_url=REDIS_URL,  # type: ignore[operator, no-any-return]
-        **limits,
-    )
+    return client_for(rate_limits_enabled=True, rate_limit_storage_url=REDIS_URL, **limits)
 
 
 def unique_email() -> str:
