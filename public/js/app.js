@@ -55,6 +55,9 @@ let loggingOut = false;
 async function logOut() {
   if (loggingOut) return;
   loggingOut = true;
+  const button = nav.querySelector(".site-nav__button");
+  button?.setAttribute("aria-disabled", "true");
+  if (button) button.textContent = "Logging out…";
   try {
     await api.logOut();
   } finally {

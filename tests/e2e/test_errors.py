@@ -2,6 +2,7 @@
 
 import re
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -116,3 +117,47 @@ async def test_a_network_failure_is_explained_and_the_form_can_be_sent_again(
     await page.unroute("**/v1/users/login")
     await log_in(page, email)
     await expect(page).to_have_url("/profile")
+
+
+async def test_changing_to_a_taken_email_is_explained_at_the_email_field(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email, taken = unique_email(), unique_email("taken")
+    await live_server.register(email)
+    await live_server.register(taken)
+    watch.expect_http_error("PATCH", "/v1/users/me", 400)
+    await page.goto("/login")
+    await log_in(page, email)
+
+    section = page.get_by_role("region", name="Change email address")
+    new_email = section.get_by_label("New email address")
+    await new_email.fill(taken)
+    await section.get_by_label("Current password").fill(PASSWORD)
+    await section.get_by_role("button", name="Change email").click()
+
+    await expect(new_email).to_be_focused()
+    await expect(new_email).to_have_accessible_description(
+        "Error: Another account already uses this email address."
+    )
+
+
+async def test_acting_on_a_user_deleted_meanwhile_is_explained(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    admin, gone = unique_email("admin"), unique_email("gone")
+    await live_server.create_superuser(admin)
+    user = await live_server.register(gone)
+    watch.expect_http_error("PATCH", f"/v1/users/{user['id']}", 404)
+    await page.goto(f"/login?next=/admin%3Femail%3D{gone}")
+    await log_in(page, admin)
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=gone))
+    await expect(card).to_be_visible()
+
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        login = await client.post("/v1/users/login", json={"email": admin, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        assert (await client.delete(f"/v1/users/{user['id']}", headers=headers)).status_code == 204
+
+    await card.get_by_role("button", name=f"Deactivate {gone}").click()
+    await expect(card.get_by_role("alert")).to_have_text("This user doesn't exist any more.")
+    await expect(page.locator(".results-summary")).to_have_text(f"No users matching “{gone}”.")
