@@ -167,7 +167,8 @@ async function boot() {
     try {
       session.user = await api.getMe();
     } catch {
-      await api.logOut();
+      // A 401 has already redirected to the login view; after anything else
+      // (offline, a 503) the session is still good and views fetch again.
     }
   }
   startRouter(render);
