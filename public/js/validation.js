@@ -5,7 +5,6 @@
 export const PASSWORD_MIN_CHARS = 8;
 export const PASSWORD_MAX_BYTES = 72; // bcrypt ignores anything past 72 bytes
 const EMAIL_MAX_LENGTH = 254;
-const EMAIL_LOCAL_MAX_LENGTH = 64;
 // One @, no spaces, and a dot inside the domain part: the shape the server's
 // email validator accepts for real addresses.
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -37,9 +36,7 @@ export function checkEmail(value) {
   const at = email.lastIndexOf("@");
   const local = email.slice(0, at);
   const domain = email.slice(at + 1);
-  if (email.length > EMAIL_MAX_LENGTH || local.length > EMAIL_LOCAL_MAX_LENGTH) {
-    return "This email address is too long.";
-  }
+  if (email.length > EMAIL_MAX_LENGTH) return "This email address is too long.";
   if (email.includes("..")) return "An email address can't have two dots in a row.";
   if (local.startsWith(".") || local.endsWith(".")) {
     return "The part before the @ can't start or end with a dot.";
@@ -51,8 +48,8 @@ export function checkEmail(value) {
   return null;
 }
 
-/** Rules for a password being set (registration, change, admin reset). */
-export function checkNewPassword(password) {
+/** Rules for a password being set (registration, change, reset); email: the account's, if known. */
+export function checkNewPassword(password, email = "") {
   if (password === "") return "Enter a password.";
   if (passwordChars(password) < PASSWORD_MIN_CHARS) {
     return `Use at least ${PASSWORD_MIN_CHARS} characters.`;
@@ -60,6 +57,11 @@ export function checkNewPassword(password) {
   const bytes = passwordBytes(password);
   if (bytes > PASSWORD_MAX_BYTES) {
     return `This password is ${bytes} bytes long; the limit is ${PASSWORD_MAX_BYTES}. Accented letters and emoji take 2 to 4 bytes each.`;
+  }
+  if (password.trim() === "") return "A password can't be only spaces.";
+  const address = normaliseEmail(email).toLowerCase();
+  if (address && password.toLowerCase().includes(address)) {
+    return "Your password can't contain your email address.";
   }
   return null;
 }

@@ -174,7 +174,7 @@ function changePasswordSection(ctx) {
     validate: () => {
       note.hide();
       return problemsOf([
-        [password, checkNewPassword(password.input.value)],
+        [password, checkNewPassword(password.input.value, ctx.session.user?.email)],
         [current, checkExistingPassword(current.input.value, "your current password")],
       ]);
     },

@@ -29,7 +29,7 @@ export const registerView = {
       validate: () =>
         problemsOf([
           [email, checkEmail(email.input.value)],
-          [password, checkNewPassword(password.input.value)],
+          [password, checkNewPassword(password.input.value, email.input.value)],
         ]),
       submit: async () => {
         const user = await api.register(normaliseEmail(email.input.value), password.input.value);
