@@ -79,17 +79,25 @@ async def db_engine(migrated_database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Tests that look at the database start and end with empty tables (the browser
+    tests' server writes to the same database without this fixture)."""
+    uses_database = "db_engine" in request.fixturenames
+    if uses_database:
+        await _truncate(request.getfixturevalue("db_engine"))
     yield
-    if "db_engine" in request.fixturenames:
-        engine: AsyncEngine = request.getfixturevalue("db_engine")
-        async with engine.begin() as connection:
-            tables = await connection.exec_driver_sql(
-                "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-            names = tables.scalar()
-            if names:
-                await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")
+    if uses_database:
+        await _truncate(request.getfixturevalue("db_engine"))
+
+
+async def _truncate(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        tables = await connection.exec_driver_sql(
+            "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        names = tables.scalar()
+        if names:
+            await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
