@@ -32,6 +32,7 @@ from playwright.async_api import (
     Response,
     ViewportSize,
     async_playwright,
+    expect,
 )
 
 from app.core.config import PROJECT_ROOT
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Containers often give /dev/shm only 64 MB, too little for Chromium's renderers.
+    "--disable-dev-shm-usage",
 ]
 ARTIFACTS = PROJECT_ROOT / "tmp" / "artifacts"
 PASSWORD = "correct horse battery"
@@ -54,6 +57,9 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 FAILED_RESOURCE_MESSAGE = "Failed to load resource: "
 
 API_CALLS = {"fetch", "xhr"}
+# Room for a slow CI machine; a passing run doesn't wait for it.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 WATCH = pytest.StashKey["PageWatch"]()
@@ -291,7 +297,7 @@ async def open_page(
     browser: Browser, base_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[Page]:
     context = await browser.new_context(base_url=base_url, viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
     watch = PageWatch()
     request.node.stash[WATCH] = watch

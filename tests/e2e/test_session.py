@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -140,10 +141,15 @@ async def test_unknown_pages_get_the_app_and_a_not_found_view(page: Page) -> Non
     await expect(page).to_have_url("/login")
 
 
-async def test_next_never_leads_off_the_site(page: Page, live_server: LiveServer) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example/steal", "/\\evil.example", "https://evil.example"]
+)
+async def test_next_never_leads_off_the_site(
+    page: Page, live_server: LiveServer, target: str
+) -> None:
     email = unique_email()
     await live_server.register(email)
-    await page.goto("/login?next=//evil.example/steal")
+    await page.goto(f"/login?next={quote(target)}")
     await log_in(page, email)
     await expect(page).to_have_url("/profile")
 
