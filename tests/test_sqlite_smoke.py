@@ -1,6 +1,7 @@
 """The zero-setup path: SQLite, migrated by Alembic, serving the same account flows."""
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -8,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.main import create_app
-from tests.conftest import PASSWORD, bearer, make_settings, run_migrations, running
+from tests.conftest import PASSWORD, bearer, make_settings, register, run_migrations, running
 
 
 @pytest.fixture
@@ -91,3 +92,12 @@ async def test_sqlite_update_and_delete_me(sqlite_client: AsyncClient) -> None:
     assert renamed.json()["email"] == "ann2@example.com"
     assert deleted.status_code == 204
     assert (await sqlite_client.get("/v1/users/me", headers=auth)).status_code == 401
+
+
+async def test_sqlite_timestamps_are_reported_in_utc(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await anyio.to_thread.run_sync(run_migrations, url)
+    async with running(create_app(make_settings(url))) as client:
+        user = await register(client, "ann@example.com")
+
+    assert datetime.fromisoformat(user["created_at"]).utcoffset() is not None

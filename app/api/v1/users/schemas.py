@@ -7,6 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.services.emails import canonical_email, lookup_email
+from app.services.sessions import as_utc
+
+# SQLite hands back naive datetimes; every time we store is UTC, so say so.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 # No control characters: PostgreSQL text can't hold NUL, and no address contains one.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -42,7 +46,7 @@ class UserRead(BaseModel):
     is_active: bool
     is_verified: bool
     is_superuser: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class LoginRequest(BaseModel):
@@ -68,9 +72,9 @@ class SessionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime
+    expires_at: UtcDatetime
     user_agent: str | None
     ip_address: str | None
     current: bool = False
