@@ -2,6 +2,7 @@
 
 import asyncio
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.async_api import Page, Route, expect
@@ -94,11 +95,14 @@ async def test_focus_goes_to_the_first_field_with_an_error(page: Page) -> None:
     await expect(email).not_to_have_attribute("aria-invalid", "true")
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize(
+    ("width", "scheme"), [(375, "light"), (1280, "light"), (375, "dark"), (1280, "dark")]
+)
 async def test_every_view_is_readable_and_fits_the_screen(
-    page: Page, live_server: LiveServer, width: int
+    page: Page, live_server: LiveServer, width: int, scheme: Literal["light", "dark"]
 ) -> None:
     await page.set_viewport_size({"width": width, "height": 800})
+    await page.emulate_media(color_scheme=scheme)
     long_email = f"{'a-very-long-name.' * 3}{unique_email('x')}"
     await live_server.register(long_email)
     admin = unique_email("admin")
