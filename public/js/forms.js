@@ -9,7 +9,7 @@ import { passwordHint } from "./validation.js";
  * A labelled input. Returns {root, input, setError, clearError}.
  * options: name, label, type, autocomplete, hint, value, passwordMeter.
  */
-export function field({ name, label, type = "text", autocomplete, hint, value = "", passwordMeter = false, inputmode }) {
+export function field({ name, label, type = "text", autocomplete, hint, value = "", passwordMeter = false }) {
   const id = uid(`f-${name}`);
   const hintEl = hint || passwordMeter ? h("p", { class: "field__hint", id: `${id}-hint` }, hint) : null;
   const errorEl = h("p", { class: "field__error", id: `${id}-error`, hidden: true });
@@ -18,7 +18,6 @@ export function field({ name, label, type = "text", autocomplete, hint, value = 
     name,
     type,
     autocomplete,
-    inputmode,
     spellcheck: type === "email" ? "false" : null,
     autocapitalize: type === "email" || type === "password" ? "none" : null,
     "aria-describedby": [hintEl?.id, errorEl.id].filter(Boolean).join(" "),

@@ -2,7 +2,7 @@
 // way to end any other one, or all of them at once.
 
 import * as api from "../api.js";
-import { announce, h, srOnly } from "../dom.js";
+import { announce, formatDateTime, h, srOnly } from "../dom.js";
 import { describeError } from "../errors.js";
 
 const BROWSERS = [
@@ -28,12 +28,6 @@ export function describeDevice(userAgent) {
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
   if (browser && system) return `${browser} on ${system}`;
   return browser ?? system ?? userAgent.slice(0, 60);
-}
-
-function formatWhen(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
 export function sessionsSection() {
@@ -66,14 +60,14 @@ export function sessionsSection() {
 
   function item(session) {
     const device = describeDevice(session.user_agent);
-    const facts = [`Last active ${formatWhen(session.last_used_at)}`];
+    const facts = [`Last active ${formatDateTime(session.last_used_at)}`];
     if (session.ip_address) facts.push(`from ${session.ip_address}`);
     const parts = [
       h("p", { class: "session__device" }, device, session.current ? h("span", { class: "badge badge--ok", text: "This browser" }) : null),
       h("p", { class: "session__meta", text: facts.join(" ") }),
     ];
     if (!session.current) {
-      const end = h("button", { type: "button", class: "button button--secondary button--small" }, "Log out", srOnly(` ${device}, last active ${formatWhen(session.last_used_at)}`));
+      const end = h("button", { type: "button", class: "button button--secondary button--small" }, "Log out", srOnly(` ${device}, last active ${formatDateTime(session.last_used_at)}`));
       end.addEventListener("click", () =>
         busy(end, async () => {
           await api.endSession(session.id);
