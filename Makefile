@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e lint fmt migration migrate bench install dev-install browser clean
+.PHONY: run test e2e screenshots lint fmt migration migrate bench install dev-install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: dev-install browser  ## the whole suite against PostgreSQL at TEST_DATABAS
 
 e2e: dev-install browser  ## only the browser tests
 	$(BIN)/pytest -m e2e tests/e2e
+
+screenshots: dev-install browser  ## refresh the README's pictures in docs/screenshots
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m e2e tests/e2e/test_account.py
 
 lint: dev-install
 	$(BIN)/ruff check .
