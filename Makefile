@@ -5,17 +5,17 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e screenshots lint fmt migration migrate bench install dev-install browser clean
+.PHONY: run test e2e screenshots constraints lint fmt migration migrate bench install dev-install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+$(VENV)/.runtime: requirements.txt constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt constraints.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
@@ -51,6 +51,13 @@ fmt: dev-install
 
 migration: dev-install  ## make migration m="add a column"
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+constraints:  ## re-pin every runtime package (transitive ones too) after editing requirements.txt
+	rm -rf .constraints-venv && $(PYTHON) -m venv .constraints-venv
+	sed '/^-c /d' requirements.txt > .constraints-venv/requirements.txt
+	.constraints-venv/bin/pip install --quiet -r .constraints-venv/requirements.txt
+	{ head -2 constraints.txt; .constraints-venv/bin/pip freeze; } > constraints.tmp && mv constraints.tmp constraints.txt
+	rm -rf .constraints-venv
 
 bench: dev-install
 	$(BIN)/python -m bench
