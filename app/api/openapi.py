@@ -5,8 +5,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.core.errors import ValidationErrorBody
+from app.core.errors import ErrorBody, ValidationErrorBody
 
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing, invalid or expired token."}
+}
 VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
     422: {"model": ValidationErrorBody, "description": "Some fields are missing or invalid."}
 }

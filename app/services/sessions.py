@@ -64,7 +64,7 @@ class SessionService:
             user_id=user.id,
             now=now,
             expires_at=now + self.lifetime,
-            user_agent=(client.user_agent or None) and client.user_agent[:512],
+            user_agent=client.user_agent[:512] if client.user_agent else None,
             ip_address=client.ip_address,
         )
         return Grant(user, auth_session.id, await self._new_token(auth_session, now))
@@ -95,11 +95,6 @@ class SessionService:
         if client.ip_address:
             auth_session.ip_address = client.ip_address
         return Grant(user, auth_session.id, await self._new_token(auth_session, now))
-
-    async def user_for_token(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-        return await crud.get_user_in_session(
-            self.session, user_id=user_id, session_id=session_id, now=utcnow()
-        )
 
     async def owner_of(self, token: str) -> AuthSession | None:
         """The live session a refresh token belongs to (for logging out with it)."""

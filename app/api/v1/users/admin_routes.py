@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import CurrentSuperuser, SessionDep, UserManagerDep
+from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import PRINTABLE, UserAdminUpdate, UserPage, UserRead
 from app.core import errors
 from app.core.errors import responses
@@ -15,7 +16,7 @@ from app.db.models import User
 router = APIRouter(prefix="/v1/users", tags=["users (superuser)"])
 
 SUPERUSER_ONLY: dict[int | str, dict[str, Any]] = {
-    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."},
+    **UNAUTHORIZED,
     403: {"model": errors.ErrorBody, "description": "The caller is not a superuser."},
 }
 

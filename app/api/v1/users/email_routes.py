@@ -3,6 +3,7 @@
 from fastapi import APIRouter, BackgroundTasks, Request, status
 
 from app.api.deps import ContextDep, CurrentUser, EmailLinksDep
+from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import (
     Accepted,
     ForgotPasswordRequest,
@@ -10,7 +11,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     VerifyRequest,
 )
-from app.api.v1.users.tokens import client_of
+from app.api.v1.users.tokens import client_address
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
@@ -38,7 +39,7 @@ async def forgot_password(
     """Email a password-reset link. The answer is the same whether or not the account
     exists, and the mail goes out after it, so neither reveals who has an account."""
     throttle = context.throttle
-    await throttle.hit(throttle.per_address, "address", client_of(request).ip_address or "")
+    await throttle.hit(throttle.per_address, "address", client_address(request))
     await throttle.hit(throttle.emails, "mail", body.email)
     if (mail := await links.password_reset_mail(body.email)) is not None:
         background.add_task(deliver, context.mailer, mail)
@@ -69,7 +70,7 @@ async def verify_email(body: VerifyRequest, links: EmailLinksDep, request: Reque
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses={
-        401: {"model": errors.ErrorBody, "description": "Missing or invalid token."},
+        **UNAUTHORIZED,
         **responses(errors.TooManyRequests),
     },
 )

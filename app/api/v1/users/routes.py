@@ -1,6 +1,6 @@
 """The account endpoints: register, log in, and the signed-in user's own profile."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +15,7 @@ from app.api.deps import (
     StrategyDep,
     UserManagerDep,
 )
-from app.api.openapi import VALIDATION_ERROR
+from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
 from app.api.v1.users.schemas import (
     LoginRequest,
     PasswordConfirmation,
@@ -24,7 +24,12 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import client_of, requested_delivery, token_response
+from app.api.v1.users.tokens import (
+    client_address,
+    client_of,
+    requested_delivery,
+    token_response,
+)
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
@@ -33,9 +38,6 @@ from app.services.mail import deliver
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."}
-}
 
 
 async def read_credentials(request: Request) -> LoginRequest:
@@ -86,7 +88,7 @@ async def register_user(
 ) -> User:
     """Create an account and email it a confirmation link. Emails are case-insensitive;
     passwords need 8 characters and at most 72 bytes."""
-    address = client_of(request).ip_address or "unknown"
+    address = client_address(request)
     await context.throttle.hit(context.throttle.per_address, "address", address)
     await context.throttle.hit(context.throttle.registrations, "register", address)
     user = await manager.register(email=body.email, password=body.password, request=request)
@@ -113,7 +115,7 @@ async def login_user(
 ) -> JSONResponse:
     """Start a session: an access token, plus a refresh token in the body or, with
     `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie. JSON body or OAuth2 form."""
-    throttle, address = context.throttle, client_of(request).ip_address or "unknown"
+    throttle, address = context.throttle, client_address(request)
     await throttle.hit(throttle.per_address, "address", address)
     await throttle.check(throttle.login_failures, "login", credentials.email, address)
     user = await manager.check_credentials(email=credentials.email, password=credentials.password)

@@ -1,13 +1,14 @@
 """Sessions: refresh with rotation, logout, and the signed-in user's list of devices."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ContextDep, CurrentSession, SessionsDep, StrategyDep, fastapi_users
 from app.api.error_handlers import error_response
+from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
 from app.api.v1.users.tokens import (
     clear_refresh_cookie,
@@ -22,9 +23,6 @@ from app.db.models import User
 
 router = APIRouter(prefix="/v1/users", tags=["sessions"])
 
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"model": errors.ErrorBody, "description": "Missing, invalid or expired token."}
-}
 OptionalUserToken = Annotated[
     tuple[User | None, str | None],
     Depends(fastapi_users.authenticator.current_user_token(optional=True)),

@@ -40,6 +40,11 @@ def client_of(request: Request) -> Client:
     )
 
 
+def client_address(request: Request) -> str:
+    """The client's address as a rate-limit key."""
+    return client_of(request).ip_address or "unknown"
+
+
 def requested_delivery(request: Request) -> Delivery:
     return "cookie" if request.headers.get(DELIVERY_HEADER, "").lower() == "cookie" else "body"
 
