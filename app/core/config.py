@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -35,10 +36,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limits_enabled: bool = True
     rate_limit_storage_url: str = "memory://"  # redis://host:6379 to share across workers
-    rate_limit_login_failures: str = "10/minute"  # per account and client address
+    rate_limit_storage_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    rate_limit_login_failures: str = "10/minute"  # password guesses per account and address
     rate_limit_per_address: str = "60/minute"  # password-hashing requests per client address
     rate_limit_registrations: str = "50/hour"  # per client address
-    rate_limit_emails: str = "5/hour"  # reset and verification mails per recipient
+    rate_limit_emails: str = "5/hour"  # mails per recipient and requesting address
+    rate_limit_emails_per_address: str = "20/hour"  # mails one address may cause, any recipient
+    rate_limit_emails_per_recipient: str = "30/hour"  # flood cap, whoever asks
     public_url: str = "http://127.0.0.1:8000"  # where emailed links point
     reset_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400)
     verify_token_lifetime_seconds: int = Field(default=3 * 86400, ge=60)
@@ -57,6 +61,22 @@ class Settings(BaseSettings):
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator(
+        "rate_limit_login_failures",
+        "rate_limit_per_address",
+        "rate_limit_registrations",
+        "rate_limit_emails",
+        "rate_limit_emails_per_address",
+        "rate_limit_emails_per_recipient",
+    )
+    @classmethod
+    def rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
         return value
 
     @field_validator("secret_key")

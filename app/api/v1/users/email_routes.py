@@ -38,9 +38,7 @@ async def forgot_password(
 ) -> Accepted:
     """Email a password-reset link. The answer is the same whether or not the account
     exists, and the mail goes out after it, so neither reveals who has an account."""
-    throttle = context.throttle
-    await throttle.hit(throttle.per_address, "address", client_address(request))
-    await throttle.hit(throttle.emails, "mail", body.email)
+    await context.throttle.mail(recipient=body.email, address=client_address(request))
     if (mail := await links.password_reset_mail(body.email)) is not None:
         background.add_task(deliver, context.mailer, mail)
     return Accepted(message=RESET_SENT)
@@ -75,10 +73,14 @@ async def verify_email(body: VerifyRequest, links: EmailLinksDep, request: Reque
     },
 )
 async def send_verification_email(
-    user: CurrentUser, links: EmailLinksDep, context: ContextDep, background: BackgroundTasks
+    user: CurrentUser,
+    links: EmailLinksDep,
+    context: ContextDep,
+    background: BackgroundTasks,
+    request: Request,
 ) -> Accepted:
     """Send the confirmation link again (nothing is sent if the email is already verified)."""
-    await context.throttle.hit(context.throttle.emails, "mail", user.email)
+    await context.throttle.mail(recipient=user.email, address=client_address(request))
     if not user.is_verified:
         background.add_task(deliver, context.mailer, links.verification_mail(user))
     return Accepted(message=VERIFY_SENT)

@@ -88,9 +88,7 @@ async def register_user(
 ) -> User:
     """Create an account and email it a confirmation link. Emails are case-insensitive;
     passwords need 8 characters and at most 72 bytes."""
-    address = client_address(request)
-    await context.throttle.hit(context.throttle.per_address, "address", address)
-    await context.throttle.hit(context.throttle.registrations, "register", address)
+    await context.throttle.registration(email=body.email, address=client_address(request))
     user = await manager.register(email=body.email, password=body.password, request=request)
     background.add_task(deliver, context.mailer, links.verification_mail(user))
     return user
@@ -115,13 +113,13 @@ async def login_user(
 ) -> JSONResponse:
     """Start a session: an access token, plus a refresh token in the body or, with
     `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie. JSON body or OAuth2 form."""
-    throttle, address = context.throttle, client_address(request)
-    await throttle.hit(throttle.per_address, "address", address)
-    await throttle.check(throttle.login_failures, "login", credentials.email, address)
-    user = await manager.check_credentials(email=credentials.email, password=credentials.password)
-    if user is None:
-        await throttle.hit(throttle.login_failures, "login", credentials.email, address)
-        raise errors.BadCredentials()
+    address = client_address(request)
+    async with context.throttle.password_attempt(account=credentials.email, address=address):
+        user = await manager.check_credentials(
+            email=credentials.email, password=credentials.password
+        )
+        if user is None:
+            raise errors.BadCredentials()
     grant = await manager.sessions.start(user, client_of(request))
     await manager.on_after_login(user, request)
     return token_response(grant, strategy, requested_delivery(request), context.settings)
@@ -143,6 +141,7 @@ async def get_current_user(user: CurrentUser) -> User:
             errors.CurrentPasswordInvalid,
             errors.EmailTaken,
             errors.InvalidNewPassword,
+            errors.TooManyRequests,
         ),
     },
 )
@@ -159,8 +158,11 @@ async def update_current_user(
     Your other sessions are signed out; this one stays. A new email must be confirmed
     again: a link is sent to it."""
     changes = body.model_dump(include={"email", "password"}, exclude_none=True)
-    await manager.require_password(signed_in.user, body.current_password)
-    old_email = signed_in.user.email
+    old_email, address = signed_in.user.email, client_address(request)
+    async with context.throttle.password_attempt(account=old_email, address=address):
+        await manager.require_password(signed_in.user, body.current_password)
+    if changes.get("email", old_email) != old_email:  # a confirmation mail goes out
+        await context.throttle.mail(recipient=changes["email"], address=address)
     user = await manager.change(signed_in.user, changes, request, keep_session=signed_in.session_id)
     if user.email != old_email:
         background.add_task(deliver, context.mailer, links.verification_mail(user))
@@ -172,12 +174,21 @@ async def update_current_user(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
         **UNAUTHORIZED,
-        **responses(errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid),
+        **responses(
+            errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid, errors.TooManyRequests
+        ),
     },
 )
 async def delete_current_user(
-    body: PasswordConfirmation, user: CurrentUser, manager: UserManagerDep, request: Request
+    body: PasswordConfirmation,
+    user: CurrentUser,
+    manager: UserManagerDep,
+    context: ContextDep,
+    request: Request,
 ) -> None:
     """Delete your account for good; `current_password` is required."""
-    await manager.require_password(user, body.current_password)
+    async with context.throttle.password_attempt(
+        account=user.email, address=client_address(request)
+    ):
+        await manager.require_password(user, body.current_password)
     await manager.remove(user, request)
