@@ -67,7 +67,7 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is missing; install it (apt-get install redis-server).")
     server = RedisServer(binary)
     server.start()
     try:

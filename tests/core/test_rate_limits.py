@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from app.core.rate_limits import StoreHealth, Throttle, address_key
 from tests.conftest import PASSWORD, make_settings, register
@@ -35,6 +36,12 @@ def throttle_for(server: RedisServer, **limits: object) -> Throttle:
 
 def store_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == LOGGER]
+
+
+@pytest.mark.parametrize("value", ["10 per fortnight", "ten/minute", ""])
+def test_a_malformed_limit_setting_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ValidationError, match="is not a rate limit"):
+        make_settings("postgresql+asyncpg://unused/unused", rate_limit_emails=value)
 
 
 def test_ipv6_clients_are_counted_per_64_network() -> None:
