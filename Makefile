@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e screenshots constraints lint fmt migration migrate bench install dev-install browser clean
+.PHONY: run test e2e screenshots constraints lint fmt migration migrate bench install dev-install browser redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ run: migrate  ## serve on http://127.0.0.1:8000
 browser:  ## Debian's Chromium for the browser tests
 	bash scripts/install-chromium.sh
 
-test: dev-install browser  ## the whole suite against PostgreSQL at TEST_DATABASE_URL
+redis:  ## Debian's redis-server for the rate-limit tests (they start their own)
+	sh scripts/install-redis.sh
+
+test: dev-install browser redis  ## the whole suite against PostgreSQL at TEST_DATABASE_URL
 	$(BIN)/pytest
 
 e2e: dev-install browser  ## only the browser tests
