@@ -50,7 +50,7 @@ def run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(settings())
+    engine = create_engine(settings(), bounded_commands=False)
     async with engine.connect() as connection:
         await connection.run_sync(run_sync)
     await engine.dispose()

@@ -88,6 +88,17 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
     # The database is down, restarting, dropped the connection or has none to spare: a
     # temporary condition the client can retry, not a bug in the request.
     logger.error("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _unavailable()
+
+
+async def handle_timeout(request: Request, exc: Exception) -> JSONResponse:
+    # asyncpg's connect and command timeouts raise the builtin TimeoutError: a dependency
+    # that stopped answering, as retryable as one that is down.
+    logger.error("Timed out on %s %s: %r", request.method, request.url.path, exc)
+    return _unavailable()
+
+
+def _unavailable() -> JSONResponse:
     return error_response(
         503,
         ErrorCode.SERVICE_UNAVAILABLE,
@@ -108,4 +119,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, handle_database_error)
     app.add_exception_handler(PoolTimeout, handle_database_error)
     app.add_exception_handler(ConnectionError, handle_database_error)
+    app.add_exception_handler(TimeoutError, handle_timeout)
     app.add_exception_handler(Exception, handle_unexpected)

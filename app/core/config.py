@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DATA_DIR / 'app.db'}"
     database_pool_size: int = Field(default=10, ge=1, le=100)
     database_max_overflow: int = Field(default=10, ge=0, le=100)
+    # Every wait on the database is bounded, so a database that stops answering costs a
+    # client a 503 after seconds, never a hung request (see "What a client sees ...").
+    database_pool_timeout: float = Field(default=3, gt=0, le=60)
+    database_connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    database_command_timeout_seconds: float = Field(default=5, gt=0, le=600)
     secret_key: SecretStr | None = None
     secret_key_file: Path = DATA_DIR / "secret_key"
     access_token_lifetime_seconds: int = Field(default=900, ge=1, le=3600)
@@ -33,6 +38,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "auth-service"
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
+    hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting
+    shutdown_timeout_seconds: float = Field(default=10, gt=0, le=300)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limits_enabled: bool = True
     rate_limit_storage_url: str = "memory://"  # redis://host:6379 to share across workers

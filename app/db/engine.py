@@ -1,23 +1,27 @@
 """Engine and session factory, built from DATABASE_URL as PaaS providers hand it out."""
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
 from app.db.urls import libpq_connect_args, normalize_database_url
 
-__all__ = ["create_engine", "create_sessionmaker", "normalize_database_url"]
+__all__ = ["create_engine", "create_probe_engine", "create_sessionmaker", "normalize_database_url"]
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, bounded_commands: bool = True) -> AsyncEngine:
+    """The request pool. Migrations pass `bounded_commands=False`: building an index on a
+    big table may rightly take longer than any request should."""
     url = normalize_database_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(url)
@@ -27,17 +31,65 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # No pool_pre_ping: with asyncpg it costs three extra round trips per request. A
     # connection that died (database restart) fails its request with a 503, and SQLAlchemy
     # then replaces the whole pool.
-    return create_async_engine(
+    # Past the pool timeout a request gets a 503 at once instead of queueing behind a
+    # slow database (load shedding).
+    engine = create_async_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
         pool_recycle=1800,
-        connect_args=libpq_connect_args(settings.database_url),
+        connect_args=_connect_args(
+            settings,
+            url,
+            connect_timeout=settings.database_connect_timeout_seconds,
+            command_timeout=settings.database_command_timeout_seconds if bounded_commands else None,
+        ),
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_timed_out_connection)
+    return engine
+
+
+def create_probe_engine(settings: Settings, *, timeout: float) -> AsyncEngine:
+    """A connection of its own for every readiness probe, so a busy request pool can't
+    make the service look down, and every wait fits in `timeout`."""
+    url = normalize_database_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return create_async_engine(url, poolclass=NullPool)
+    connect_timeout = min(timeout, settings.database_connect_timeout_seconds)
+    args = _connect_args(settings, url, connect_timeout=connect_timeout, command_timeout=timeout)
+    return create_async_engine(url, poolclass=NullPool, connect_args=args)
+
+
+def _connect_args(
+    settings: Settings, url: URL, *, connect_timeout: float, command_timeout: float | None
+) -> dict[str, Any]:
+    # asyncpg's own defaults are a 60 s connect and no limit on a command: a database
+    # that accepts but never answers would hold a request forever. A timeout that
+    # DATABASE_URL states (`connect_timeout`, `timeout`, `command_timeout`) wins.
+    args: dict[str, Any] = {"timeout": connect_timeout}
+    if command_timeout is not None:
+        args["command_timeout"] = command_timeout
+    for name in url.query:
+        args.pop(name, None)
+    return args | libpq_connect_args(settings.database_url)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _discard_timed_out_connection(context: ExceptionContext) -> None:
+    # A command that timed out leaves its connection waiting for an answer that may never
+    # come; the ROLLBACK or graceful close that would follow waits just as long. Abort it
+    # at once and let the pool replace it (only it: one slow query says nothing about the
+    # other connections).
+    if not isinstance(context.original_exception, TimeoutError) or context.connection is None:
+        return
+    if not context.connection.invalidated:
+        context.connection.connection.driver_connection.terminate()  # type: ignore[union-attr]
+    context.is_disconnect = True
+    context.invalidate_pool_on_disconnect = False
 
 
 def _ensure_sqlite_folder(url: URL) -> None:
