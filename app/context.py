@@ -7,7 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.rate_limits import Throttle
 from app.core.security import PasswordHasher, TokenSettings
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import (
+    PROBE_TIMEOUT_SECONDS,
+    create_engine,
+    create_probe_engine,
+    create_sessionmaker,
+)
 from app.plugins import UserEvents
 from app.services.mail import Mailer, build_mailer
 
@@ -16,6 +21,7 @@ from app.services.mail import Mailer, build_mailer
 class AppContext:
     settings: Settings
     engine: AsyncEngine
+    probe_engine: AsyncEngine  # /readyz's own connections, never the request pool's
     sessionmaker: async_sessionmaker[AsyncSession]
     hasher: PasswordHasher
     tokens: TokenSettings
@@ -23,12 +29,18 @@ class AppContext:
     throttle: Throttle
     mailer: Mailer
 
+    async def close(self) -> None:
+        await self.throttle.close()
+        await self.engine.dispose()
+        await self.probe_engine.dispose()
+
     @classmethod
     def build(cls, settings: Settings, events: UserEvents) -> "AppContext":
         engine = create_engine(settings)
         return cls(
             settings=settings,
             engine=engine,
+            probe_engine=create_probe_engine(settings, timeout=PROBE_TIMEOUT_SECONDS),
             sessionmaker=create_sessionmaker(engine),
             hasher=PasswordHasher(
                 rounds=settings.bcrypt_rounds, concurrency=settings.hash_concurrency

@@ -19,6 +19,8 @@ from app.plugins import UserEvents, load_plugins
 from app.services.sessions import purge_periodically
 from app.web.frontend import mount_frontend
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -33,9 +35,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # uvicorn has drained the requests (--timeout-graceful-shutdown); a purge round
+            # is only housekeeping that the next start repeats, so it stops now.
             purge.cancel()
-            await context.throttle.close()
-            await context.engine.dispose()
+            try:
+                # Bounded too: closing connections to a database that stopped answering
+                # must not keep a stopping process alive (the OS closes what is left).
+                async with asyncio.timeout(settings.shutdown_timeout_seconds):
+                    await asyncio.gather(purge, return_exceptions=True)
+                    await context.close()
+            except TimeoutError:
+                logger.warning("Shutdown: gave up closing connections after the timeout")
 
     app = FastAPI(
         title="Auth service",

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
     hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting
-    shutdown_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    shutdown_timeout_seconds: int = Field(default=10, ge=1, le=300)  # also in the Procfile
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limits_enabled: bool = True
     rate_limit_storage_url: str = "memory://"  # redis://host:6379 to share across workers

@@ -16,7 +16,16 @@ from sqlalchemy.pool import NullPool
 from app.core.config import Settings
 from app.db.urls import libpq_connect_args, normalize_database_url
 
-__all__ = ["create_engine", "create_probe_engine", "create_sessionmaker", "normalize_database_url"]
+# /readyz promises an answer within 2 s; its checks get this much, the rest is margin.
+PROBE_TIMEOUT_SECONDS = 1.5
+
+__all__ = [
+    "PROBE_TIMEOUT_SECONDS",
+    "create_engine",
+    "create_probe_engine",
+    "create_sessionmaker",
+    "normalize_database_url",
+]
 
 
 def create_engine(settings: Settings, *, bounded_commands: bool = True) -> AsyncEngine:

@@ -1,0 +1,26 @@
+"""`python -m app.server`: uvicorn's command line, exiting 0 after a SIGTERM drain.
+
+uvicorn drains on SIGTERM and then raises the signal again under the handler that was in
+place before it started. With Python's default handler that kills the process (status
+143), which process managers report as a crash even after a clean shutdown. Installing a
+handler of our own first turns that last signal into a normal exit. The Procfile's `web:`
+line runs this; every uvicorn option works as on `uvicorn` itself.
+"""
+
+import signal
+from types import FrameType
+
+from uvicorn.main import main as uvicorn_main
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_normally)
+    uvicorn_main()
+
+
+if __name__ == "__main__":
+    main()
