@@ -43,7 +43,9 @@ class AppContext:
             probe_engine=create_probe_engine(settings, timeout=PROBE_TIMEOUT_SECONDS),
             sessionmaker=create_sessionmaker(engine),
             hasher=PasswordHasher(
-                rounds=settings.bcrypt_rounds, concurrency=settings.hash_concurrency
+                rounds=settings.bcrypt_rounds,
+                concurrency=settings.hash_concurrency,
+                queue_limit=settings.hash_queue_limit,
             ),
             tokens=TokenSettings(
                 key=settings.signing_key(),

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from app.core.errors import AppError, ErrorCode, TooManyRequests
+from app.core.errors import AppError, ErrorCode, ServiceBusy, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def error_response(
 async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     error = cast(AppError, exc)
     headers = None
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | ServiceBusy):
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return error_response(error.status_code, error.code, error.message, headers)
 

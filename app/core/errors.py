@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"
     USER_NOT_FOUND = "USER_NOT_FOUND"
     ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
+    ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS = "ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS"
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     CSRF_CHECK_FAILED = "CSRF_CHECK_FAILED"
@@ -129,6 +130,14 @@ class CannotModifySelf(AppError):
     message = "You can't deactivate, demote or delete your own account here."
 
 
+class CannotChangeOwnCredentials(AppError):
+    code = ErrorCode.ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS
+    message = (
+        "Change your own email or password with PATCH /v1/users/me, "
+        "which asks for your current password."
+    )
+
+
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
@@ -165,6 +174,15 @@ class TooManyRequests(AppError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__()
         self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceBusy(AppError):
+    """More work queued than the service takes on: refused at once rather than queued."""
+
+    status_code = 503
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    message = "The service is busy. Try again in a few seconds."
+    retry_after_seconds = 2
 
 
 class ResetTokenInvalid(AppError):

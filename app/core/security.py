@@ -4,8 +4,9 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import jwt
@@ -14,10 +15,13 @@ from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.bcrypt import BcryptHasher
 
+from app.core.errors import ServiceBusy
+
 JWT_ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
 LEEWAY_SECONDS = 5
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
+T = TypeVar("T")
 
 
 class PasswordHasher:
@@ -25,16 +29,20 @@ class PasswordHasher:
 
     bcrypt releases the GIL, so worker threads hash in parallel while the loop keeps
     serving; the limiter caps how many hashes run at once so a burst of logins queues
-    instead of starving everything else of CPU.
+    instead of starving everything else of CPU. The queue has a bound too: past
+    `queue_limit` hashes running and waiting, more are refused at once (ServiceBusy, a
+    503) instead of waiting minutes for their turn.
     """
 
-    def __init__(self, *, rounds: int, concurrency: int) -> None:
+    def __init__(self, *, rounds: int, concurrency: int, queue_limit: int = 1_000) -> None:
         self._helper = PasswordHelper(PasswordHash((BcryptHasher(rounds=rounds),)))
         self._limiter = anyio.CapacityLimiter(concurrency)
+        self._queue_limit = queue_limit
+        self._jobs = 0  # running + waiting; one event loop, so a plain counter is exact
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._helper.hash, password, limiter=self._limiter)
+        return await self._in_thread(self._helper.hash, password)
 
     async def verify(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
         """Check a password; the second value is a fresh hash when the cost setting changed."""
@@ -43,9 +51,7 @@ class PasswordHasher:
             await self.waste_time()
             return False, None
         dummy_hash = await self.prepare()
-        return await anyio.to_thread.run_sync(
-            self._verify_sync, password, hashed_password, dummy_hash, limiter=self._limiter
-        )
+        return await self._in_thread(self._verify_sync, password, hashed_password, dummy_hash)
 
     def _verify_sync(self, password: str, hashed: str, dummy: str) -> tuple[bool, str | None]:
         try:
@@ -64,9 +70,16 @@ class PasswordHasher:
     async def waste_time(self) -> None:
         """Do the work of one verification, so unknown accounts answer as slowly as known ones."""
         dummy_hash = await self.prepare()
-        await anyio.to_thread.run_sync(
-            self._helper.verify_and_update, "not-the-password", dummy_hash, limiter=self._limiter
-        )
+        await self._in_thread(self._helper.verify_and_update, "not-the-password", dummy_hash)
+
+    async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        if self._jobs >= self._queue_limit:
+            raise ServiceBusy()
+        self._jobs += 1
+        try:
+            return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+        finally:
+            self._jobs -= 1
 
 
 def new_refresh_token() -> tuple[str, str]:

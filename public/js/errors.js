@@ -35,6 +35,10 @@ const MESSAGES = {
     field: null,
     text: "You can't deactivate, demote or delete your own account here. Use your profile instead.",
   },
+  ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS: {
+    field: null,
+    text: "Change your own email address or password on your profile page.",
+  },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },

@@ -68,6 +68,7 @@ async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManager
             errors.EmailTaken,
             errors.InvalidNewPassword,
             errors.CannotModifySelf,
+            errors.CannotChangeOwnCredentials,
         ),
     },
 )
@@ -78,13 +79,19 @@ async def update_user(
     manager: UserManagerDep,
     request: Request,
 ) -> User:
-    """Change any account, including `is_active` and `is_superuser`."""
+    """Change any account, including `is_active` and `is_superuser`. Your own email and
+    password change only through `PATCH /v1/users/me`, which asks for your current password."""
     user = await _get_or_404(manager, user_id)
     changes = body.model_dump(exclude_unset=True)
     if user.id == actor.id and (
         changes.get("is_active") is False or changes.get("is_superuser") is False
     ):
         raise errors.CannotModifySelf()
+    if user.id == actor.id and (
+        changes.get("password") is not None or changes.get("email") not in (None, user.email)
+    ):
+        # A stolen superuser token alone must not be enough to take the account over.
+        raise errors.CannotChangeOwnCredentials()
     return await manager.change(user, {k: v for k, v in changes.items() if v is not None}, request)
 
 
