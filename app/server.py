@@ -4,8 +4,8 @@ uvicorn drains on SIGTERM and then raises the signal again under the handler tha
 place before it started. With Python's default handler that kills the process (status
 143), which process managers report as a crash even after a clean shutdown. Installing a
 handler of our own first turns that last signal into a normal exit. (Only the moment
-before uvicorn installs its handlers would ignore a SIGTERM; it takes milliseconds.) The Procfile's `web:`
-line runs this; every uvicorn option works as on `uvicorn` itself.
+before uvicorn installs its handlers would ignore a SIGTERM; it takes milliseconds.)
+The Procfile's `web:` line runs this; every uvicorn option works as on `uvicorn` itself.
 """
 
 import signal

@@ -5,6 +5,7 @@ CREATE/DROP DATABASE (default: postgresql://postgres@127.0.0.1:5432/postgres).
 Each test starts from empty tables (truncated after every test), so order doesn't matter.
 """
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -98,6 +99,23 @@ async def _truncate(engine: AsyncEngine) -> None:
         names = tables.scalar()
         if names:
             await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP port that accepts connections and never says a word (a hung database)."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port: int = server.sockets[0].getsockname()[1]
+    yield port
+    for writer in connections:
+        writer.close()
+    server.close()
+    await server.wait_closed()
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -1,5 +1,6 @@
 """When the database is unreachable, clients get a retryable 503, never a 500."""
 
+import time
 from typing import Any
 
 import pytest
@@ -38,3 +39,21 @@ async def test_authenticated_requests_during_an_outage_get_503_not_401(
         response = await down.get("/v1/users/me", headers=bearer(user_token))
 
     assert response.status_code == 503
+
+
+async def test_a_database_that_accepts_but_never_answers_gets_503_within_the_connect_timeout(
+    client_for: Any, silent_server: int
+) -> None:
+    silent = f"postgresql+asyncpg://postgres@127.0.0.1:{silent_server}/x"
+    async with client_for(database_url=silent, database_connect_timeout_seconds=1) as client:
+        started = time.perf_counter()
+        response = await client.post(
+            "/v1/users/login", json={"email": "ann@example.com", "password": "correct horse"}
+        )
+        elapsed = time.perf_counter() - started
+
+    # asyncpg's own default would be a 500 (an unmapped TimeoutError) after 60 s.
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"]
+    assert elapsed < 5, elapsed

@@ -1,5 +1,6 @@
 """Access-token verification and the password hasher, tested directly."""
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import jwt
 import pytest
 
+from app.core.errors import ServiceBusy
 from app.core.security import (
     LEEWAY_SECONDS,
     MAX_PASSWORD_BYTES,
@@ -147,3 +149,19 @@ async def test_hasher_waste_time_costs_about_one_verification() -> None:
         waste_seconds.append(time.perf_counter() - started)
 
     assert min(waste_seconds) >= 0.5 * min(verify_seconds), (waste_seconds, verify_seconds)
+
+
+async def test_hasher_refuses_work_past_its_queue_limit_at_once_and_takes_it_again_later() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=1, queue_limit=2)
+    hashed = await hasher.hash("a good password")
+
+    results = await asyncio.gather(
+        *(hasher.verify("a good password", hashed) for _ in range(5)), return_exceptions=True
+    )
+
+    refused = [result for result in results if isinstance(result, ServiceBusy)]
+    assert len(refused) == 3  # one running and one waiting were taken on
+    assert results[:2] == [(True, None), (True, None)]
+    assert refused[0].status_code == 503
+    # The bound counts work in progress, not work ever done.
+    assert await hasher.verify("a good password", hashed) == (True, None)

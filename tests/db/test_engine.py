@@ -1,6 +1,8 @@
 """DATABASE_URL as hosting providers hand it out, and the engines built from it."""
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -141,3 +143,68 @@ async def test_libpq_application_name_and_options_reach_the_server(
         await engine.dispose()
 
     assert (name, timeout) == ("auth-service", "4321ms")
+
+
+async def test_a_command_past_the_command_timeout_fails_and_its_connection_is_replaced(
+    migrated_database_url: str,
+) -> None:
+    engine = create_engine(
+        make_settings(migrated_database_url, database_command_timeout_seconds=0.5)
+    )
+    try:
+        async with engine.connect() as connection:
+            timed_out = await connection.scalar(text("SELECT pg_backend_pid()"))
+            with pytest.raises(TimeoutError):
+                await connection.execute(text("SELECT pg_sleep(5)"))
+        async with engine.connect() as connection:  # a fresh connection, usable at once
+            assert await connection.scalar(text("SELECT pg_backend_pid()")) != timed_out
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_run_without_the_command_timeout(migrated_database_url: str) -> None:
+    engine = create_engine(
+        make_settings(migrated_database_url, database_command_timeout_seconds=0.2),
+        bounded_commands=False,
+    )
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT pg_sleep(0.5)"))
+    finally:
+        await engine.dispose()
+
+
+async def _connect_seconds(url: str, **settings: Any) -> float:
+    engine = create_engine(make_settings(url, **settings))
+    started = time.perf_counter()
+    try:
+        with pytest.raises(TimeoutError):
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - started
+
+
+async def test_the_connect_timeout_setting_bounds_a_connect_that_gets_no_answer(
+    silent_server: int,
+) -> None:
+    url = f"postgres://postgres@127.0.0.1:{silent_server}/x"
+
+    elapsed = await _connect_seconds(url, database_connect_timeout_seconds=0.5)
+
+    assert elapsed < 5, elapsed  # asyncpg's own default is 60 s
+
+
+async def test_a_connect_timeout_in_database_url_wins_over_the_setting(silent_server: int) -> None:
+    url = f"postgres://postgres@127.0.0.1:{silent_server}/x?connect_timeout=1"
+
+    elapsed = await _connect_seconds(url, database_connect_timeout_seconds=30)
+
+    assert elapsed < 10, elapsed
+
+
+def test_the_pool_timeout_setting_bounds_the_wait_for_a_pooled_connection() -> None:
+    engine = create_engine(make_settings("postgres://u@db.example/app", database_pool_timeout=4))
+
+    assert engine.pool.timeout() == 4  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -23,6 +24,7 @@ from app.core.config import PROJECT_ROOT
 from tests.faults.proxy import Mode, TcpProxy
 
 ARTIFACTS = PROJECT_ROOT / "tmp" / "artifacts"
+STOP_WAIT_SECONDS = 30  # then SIGKILL: a hang fails the test instead of the run
 MARGIN = 3.0  # seconds on top of a timeout before a test calls it a hang
 FAULT_SETTINGS = {
     "DATABASE_COMMAND_TIMEOUT_SECONDS": "1",
@@ -58,13 +60,13 @@ class WebProcess:
     def log(self) -> str:
         return self.log_path.read_text()
 
-    async def stop(self, timeout: float = 30) -> tuple[int, float]:
+    async def stop(self) -> tuple[int, float]:
         """SIGTERM, as a platform does; the exit status and how long the exit took."""
         started = time.monotonic()
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            status = await asyncio.wait_for(self.process.wait(), timeout)
+            status = await asyncio.wait_for(self.process.wait(), STOP_WAIT_SECONDS)
         except TimeoutError:
             self.process.kill()
             await self.process.wait()

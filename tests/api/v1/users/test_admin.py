@@ -444,6 +444,42 @@ async def test_admin_cannot_deactivate_demote_or_delete_self(
     assert (await client.get(USERS, headers=bearer(superuser_token))).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": "a brand new password"},
+        {"email": "root-new@example.com"},
+        {"email": "root-new@example.com", "is_verified": True},
+    ],
+    ids=["password", "email", "email-and-flag"],
+)
+async def test_admin_cannot_change_own_credentials_without_the_current_password(
+    client: AsyncClient, superuser_token: str, body: dict[str, Any]
+) -> None:
+    root_id = await _root_id(client, superuser_token)
+
+    response = await client.patch(_user_url(root_id), json=body, headers=bearer(superuser_token))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS"
+    assert "PATCH /v1/users/me" in response.json()["message"]
+    me = await client.get("/v1/users/me", headers=bearer(superuser_token))
+    assert me.json()["email"] == "root@example.com"
+    assert await _login_status(client, "root@example.com") == 200
+
+
+async def test_admin_may_resend_own_unchanged_email(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    root_id = await _root_id(client, superuser_token)
+
+    response = await client.patch(
+        _user_url(root_id), json={"email": "ROOT@example.com"}, headers=bearer(superuser_token)
+    )
+
+    assert response.status_code == 200
+
+
 async def test_admin_may_change_own_harmless_fields(
     client: AsyncClient, superuser_token: str
 ) -> None:

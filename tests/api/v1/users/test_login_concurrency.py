@@ -148,3 +148,32 @@ async def test_unknown_email_logins_waiting_for_the_hasher_do_not_hold_database_
     # Four serialised hashes take 4 x one_hash; /me must not wait for them.
     assert probe_seconds < 1.5 * one_hash, (probe_seconds, one_hash)
     assert queue_still_busy
+
+
+async def test_a_burst_of_logins_past_the_hash_queue_limit_is_refused_at_once(
+    client_for: Callable[..., Any],
+) -> None:
+    # One hashing thread and room for two hashes: a burst of eight can't all be taken on.
+    async with client_for(bcrypt_rounds=ROUNDS, hash_concurrency=1, hash_queue_limit=2) as client:
+        await register(client, "ann@example.com")
+
+        async def attempt() -> tuple[int, str | None, float]:
+            started = time.perf_counter()
+            response = await client.post(
+                "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
+            )
+            return (
+                response.status_code,
+                response.headers.get("retry-after"),
+                (time.perf_counter() - started),
+            )
+
+        results = await asyncio.gather(*(attempt() for _ in range(8)))
+
+    served = [elapsed for status, _, elapsed in results if status == 200]
+    refused = [(retry, elapsed) for status, retry, elapsed in results if status == 503]
+    assert len(served) + len(refused) == len(results), results
+    assert 1 <= len(served) and len(refused) >= 4, results
+    assert all(retry is not None and int(retry) > 0 for retry, _ in refused)
+    # Refused without waiting for a turn: sooner than the queue's last login was served.
+    assert max(elapsed for _, elapsed in refused) < max(served), results
