@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import health
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import DOCS_PATHS, BodySizeLimit, SecurityHeaders
+from app.api.middleware import DOCS_PATHS, BodySizeLimit, SecurityHeaders, ShutdownCutoff
 from app.api.openapi import install_openapi
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.context import AppContext
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ShutdownCutoff)
     # Outermost, so every response gets the headers, the body cap's 413 included.
     app.add_middleware(
         SecurityHeaders,

@@ -31,11 +31,16 @@ async def test_sigterm_with_a_request_stuck_on_the_database_exits_0_within_the_d
         await asyncio.sleep(0.5)  # the login is waiting on the database now
 
         status, elapsed = await web.stop()
-        await asyncio.gather(stuck, return_exceptions=True)
+        response = await stuck
 
     assert status == 0, web.log()
     assert elapsed < DRAIN + MARGIN, elapsed
     assert "timeout graceful shutdown exceeded" in web.log()
+    # Cut off at the deadline with an answer the client can act on: retry elsewhere.
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"]
+    assert "Exception in ASGI application" not in web.log()
 
 
 async def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(
