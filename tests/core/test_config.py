@@ -89,6 +89,34 @@ def test_bcrypt_rounds_outside_4_to_16_are_refused(rounds: int) -> None:
         build(bcrypt_rounds=rounds)
 
 
+def test_every_database_wait_is_bounded_by_default() -> None:
+    settings = build()
+
+    # A few seconds each, so a hung database costs a 503 quickly, never a hung request.
+    for seconds in (
+        settings.database_pool_timeout,
+        settings.database_connect_timeout_seconds,
+        settings.database_command_timeout_seconds,
+    ):
+        assert 0 < seconds <= 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "database_pool_timeout",
+        "database_connect_timeout_seconds",
+        "database_command_timeout_seconds",
+        "shutdown_timeout_seconds",
+        "hash_queue_limit",
+    ],
+)
+def test_a_zero_timeout_or_limit_is_refused(name: str) -> None:
+    # Zero would mean "never wait" or "refuse everything"; no limit at all isn't offered.
+    with pytest.raises(ValidationError):
+        build(**{name: 0})
+
+
 def test_unknown_app_env_is_refused() -> None:
     with pytest.raises(ValidationError):
         build(app_env="staging")
