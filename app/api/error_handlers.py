@@ -7,9 +7,11 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from app.core.errors import AppError, ErrorCode, ServiceBusy, TooManyRequests
 
@@ -51,8 +53,12 @@ async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(error.status_code, error.code, error.message, headers)
 
 
-async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     error = cast(HTTPException, exc)
+    if error.status_code == 400:
+        # Our own 400s are AppErrors; an HTTPException 400 is the framework failing to read
+        # the body (not UTF-8, broken multipart): malformed input, so the one validation status.
+        return _validation_response([{"field": "body", "message": "The body could not be read."}])
     code = _CODES_BY_STATUS.get(
         error.status_code,
         ErrorCode.VALIDATION_ERROR if error.status_code < 500 else ErrorCode.INTERNAL_ERROR,
@@ -61,18 +67,39 @@ async def handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
     headers = dict(error.headers or {})
     if error.status_code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return error_response(error.status_code, code, message, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path.
+
+    Starlette's 405 names only the first route that matched the path, but FastAPI makes one
+    route per method, so `/v1/users/me` would claim to allow GET alone.
+    """
+    methods: set[str] = set()
+    # Route contexts, not app.routes: included routers are not flattened into the latter.
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route.methods)
+    return sorted(methods)
 
 
 async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     # Never echo the input back: it may be a password.
-    field_errors = [
-        {
-            "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
-            "message": err["msg"],
-        }
-        for err in cast(RequestValidationError, exc).errors()
-    ]
+    return _validation_response(
+        [
+            {
+                "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
+                "message": err["msg"],
+            }
+            for err in cast(RequestValidationError, exc).errors()
+        ]
+    )
+
+
+def _validation_response(field_errors: list[dict[str, str]]) -> JSONResponse:
     return error_response(
         422, ErrorCode.VALIDATION_ERROR, "Some fields are missing or invalid.", errors=field_errors
     )

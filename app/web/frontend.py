@@ -3,6 +3,7 @@
 from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
+from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -30,10 +31,26 @@ class FrontendFiles(StaticFiles):
         return response
 
 
+class FrontendRoute(Route):
+    """The catch-all page route, blind to API paths.
+
+    Were it to match `GET /v1/users/me/verification-email`, it would answer 404 and hide
+    the API route's 405 (which comes from a partial match, and any full match wins).
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if _is_api_path(scope["path"]):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _is_api_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in NOT_FRONTEND_PREFIXES)
+
+
 def _is_page_request(scope: Scope) -> bool:
     """A browser navigating to an app URL, not a script, an image or an API call."""
-    path: str = scope["path"]
-    if any(path == prefix or path.startswith(prefix + "/") for prefix in NOT_FRONTEND_PREFIXES):
+    if _is_api_path(scope["path"]):
         return False
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return "text/html" in accept
@@ -53,6 +70,8 @@ def mount_frontend(app: FastAPI) -> None:
     async def serve_frontend(request: Request) -> Response:
         return await files.get_response(files.get_path(request.scope), request.scope)
 
-    app.router.add_route(
-        "/{path:path}", serve_frontend, methods=["GET", "HEAD"], include_in_schema=False
+    app.router.routes.append(
+        FrontendRoute(
+            "/{path:path}", serve_frontend, methods=["GET", "HEAD"], include_in_schema=False
+        )
     )

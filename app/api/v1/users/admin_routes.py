@@ -15,6 +15,10 @@ from app.db.models import User
 
 router = APIRouter(prefix="/v1/users", tags=["users (superuser)"])
 
+# The uuid convertor keeps `/{user_id}` from swallowing the fixed paths beside it: without
+# it `PATCH /v1/users/login` reached the admin route (401/403/422) instead of a 405.
+USER_PATH = "/{user_id:uuid}"
+
 SUPERUSER_ONLY: dict[int | str, dict[str, Any]] = {
     **UNAUTHORIZED,
     403: {"model": errors.ErrorBody, "description": "The caller is not a superuser."},
@@ -49,7 +53,7 @@ async def list_users(
 
 
 @router.get(
-    "/{user_id}",
+    USER_PATH,
     response_model=UserRead,
     responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)},
 )
@@ -59,7 +63,7 @@ async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManager
 
 
 @router.patch(
-    "/{user_id}",
+    USER_PATH,
     response_model=UserRead,
     responses={
         **SUPERUSER_ONLY,
@@ -96,7 +100,7 @@ async def update_user(
 
 
 @router.delete(
-    "/{user_id}",
+    USER_PATH,
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound, errors.CannotModifySelf)},
 )

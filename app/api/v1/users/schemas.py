@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from app.core.security import MAX_PASSWORD_BYTES
 from app.services.emails import canonical_email, lookup_email
+from app.services.passwords import MIN_PASSWORD_CHARACTERS
 from app.services.sessions import as_utc
 
 # SQLite hands back naive datetimes; every time we store is UTC, so say so.
@@ -27,15 +29,33 @@ LoginEmail = Annotated[
     Field(max_length=320, pattern=PRINTABLE),
     AfterValidator(lookup_email),
 ]
-# Length rules are the password policy's (a 400 with a reason); this only bounds the work.
+# A password to check against a stored hash: this only bounds the work.
 Password = Annotated[str, Field(max_length=1024)]
+# A password to check against a stored hash, so there must be one: `""` is a 422, not a
+# "current password required" 400 the schema could not explain.
+CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024)]
+# A password to store: the schema states the policy's length bounds, so a client can check
+# them first. The real upper bound is MAX_PASSWORD_BYTES bytes of UTF-8, which JSON Schema
+# cannot express; in characters it is at most that many, and a password within these bounds
+# can still fail the policy (400 with the reason: too many bytes, only spaces, the email).
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_CHARACTERS,
+        max_length=MAX_PASSWORD_BYTES,
+        description=(
+            f"{MIN_PASSWORD_CHARACTERS} to {MAX_PASSWORD_BYTES} characters, and at most "
+            f"{MAX_PASSWORD_BYTES} bytes in UTF-8 (accented letters take 2 bytes, emoji 4)."
+        ),
+    ),
+]
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")  # privilege fields from clients are dropped
 
     email: EmailAddress
-    password: Password
+    password: NewPassword
 
 
 class UserRead(BaseModel):
@@ -81,21 +101,21 @@ class SessionRead(BaseModel):
 
 
 class PasswordConfirmation(BaseModel):
-    current_password: Password | None = None
+    current_password: CurrentPassword | None = None
 
 
 class UserSelfUpdate(PasswordConfirmation):
     model_config = ConfigDict(extra="ignore")
 
     email: EmailAddress | None = None
-    password: Password | None = None
+    password: NewPassword | None = None
 
 
 class UserAdminUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailAddress | None = None
-    password: Password | None = None
+    password: NewPassword | None = None
     is_active: bool | None = None
     is_superuser: bool | None = None
     is_verified: bool | None = None
@@ -114,7 +134,7 @@ class ForgotPasswordRequest(BaseModel):
 
 class ResetPasswordRequest(BaseModel):
     token: str = Field(max_length=2048)
-    password: Password
+    password: NewPassword
 
 
 class VerifyRequest(BaseModel):
