@@ -66,7 +66,7 @@ def _complete(operation: dict[str, Any], *, database: bool) -> None:
         responses.setdefault("503", UNAVAILABLE)
 
 
-def _operations_using_the_database(app: FastAPI) -> set[tuple[str, str]]:
+def _operations_using_the_database(app: FastAPI) -> set[tuple[str, str | None]]:
     # Route contexts, not app.routes: included routers are not flattened into the latter.
     return {
         (method.lower(), route.path_format)

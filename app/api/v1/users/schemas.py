@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from app.core.security import MAX_PASSWORD_BYTES
 from app.services.emails import canonical_email, lookup_email
@@ -19,14 +19,25 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 # Stored in one canonical form: `Ann@Example.com ` and `ann@example.com` are one account.
 EmailAddress = Annotated[
     str,
-    Field(max_length=320, json_schema_extra={"format": "email"}),
+    Field(
+        max_length=320,
+        json_schema_extra={"format": "email"},
+        description=(
+            "An address as email-validator reads it: special-use domains (`.test`, `.local`, "
+            "`.invalid`, `localhost`, ...) are refused. Stored trimmed and lowercased."
+        ),
+    ),
     AfterValidator(canonical_email),
 ]
+# What str.strip() removes; lookups strip it, so it may surround a login email.
+_STRIPPED = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# PRINTABLE once the surrounding whitespace is gone. A pattern, not a strip-then-check
+# validator: pydantic leaves the pattern out of the schema when a validator runs first.
+PRINTABLE_WHEN_STRIPPED = rf"^[{_STRIPPED}]*[^\x00-\x1f\x7f]*[{_STRIPPED}]*$"
 # Looked up in the same form; a malformed one simply matches no account.
 LoginEmail = Annotated[
     str,
-    BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value),
-    Field(max_length=320, pattern=PRINTABLE),
+    Field(max_length=320, pattern=PRINTABLE_WHEN_STRIPPED),
     AfterValidator(lookup_email),
 ]
 # A password to check against a stored hash: this only bounds the work.
