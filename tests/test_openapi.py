@@ -1,11 +1,14 @@
 """/openapi.json documents every route's errors, bodies and the bearer scheme."""
 
+import re
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
+from app.core.security import MAX_PASSWORD_BYTES
 from app.main import create_app
+from app.services.passwords import MIN_PASSWORD_CHARACTERS
 from tests.conftest import make_settings
 
 # The operations as this code base declares them (no database needed to build the spec).
@@ -55,15 +58,15 @@ async def test_openapi_is_served(spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "statuses"),
     [
-        ("POST", "/v1/users/", {201, 400, 422}),
-        ("POST", "/v1/users/login", {200, 400, 415}),
-        ("GET", "/v1/users/me", {200, 401}),
-        ("PATCH", "/v1/users/me", {200, 400, 401, 422}),
-        ("DELETE", "/v1/users/me", {204, 400, 401, 422}),
-        ("GET", "/v1/users/", {200, 401, 403, 422}),
-        ("GET", "/v1/users/{user_id}", {200, 401, 403, 404, 422}),
-        ("PATCH", "/v1/users/{user_id}", {200, 400, 401, 403, 404, 422}),
-        ("DELETE", "/v1/users/{user_id}", {204, 400, 401, 403, 404, 422}),
+        ("POST", "/v1/users/", {201, 400, 413, 422, 503}),
+        ("POST", "/v1/users/login", {200, 400, 413, 415, 422, 503}),
+        ("GET", "/v1/users/me", {200, 401, 503}),
+        ("PATCH", "/v1/users/me", {200, 400, 401, 413, 422, 503}),
+        ("DELETE", "/v1/users/me", {204, 400, 401, 413, 422, 503}),
+        ("GET", "/v1/users/", {200, 401, 403, 422, 503}),
+        ("GET", "/v1/users/{user_id}", {200, 401, 403, 404, 422, 503}),
+        ("PATCH", "/v1/users/{user_id}", {200, 400, 401, 403, 404, 413, 422, 503}),
+        ("DELETE", "/v1/users/{user_id}", {204, 400, 401, 403, 404, 422, 503}),
         ("GET", "/readyz", {200, 503}),
     ],
 )
@@ -167,3 +170,67 @@ async def test_documented_422_matches_the_real_validation_body(
     schema = resolve(spec, documented["content"]["application/json"]["schema"])
 
     assert set(schema["properties"]) == set(real)
+
+
+def _property(spec: dict[str, Any], model: str, name: str) -> dict[str, Any]:
+    """A model's property schema, with `X | None`'s null branch left out."""
+    prop: dict[str, Any] = spec["components"]["schemas"][model]["properties"][name]
+    branches: list[dict[str, Any]] = [
+        b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"
+    ]
+    assert len(branches) == 1, prop
+    return branches[0]
+
+
+@pytest.mark.parametrize(
+    "model", ["UserCreate", "UserSelfUpdate", "UserAdminUpdate", "ResetPasswordRequest"]
+)
+async def test_new_passwords_state_the_policys_length_bounds(
+    spec: dict[str, Any], model: str
+) -> None:
+    password = _property(spec, model, "password")
+
+    assert password["minLength"] == MIN_PASSWORD_CHARACTERS
+    # Bytes can't be stated in JSON Schema; a password has at most as many characters.
+    assert password["maxLength"] == MAX_PASSWORD_BYTES
+    assert f"{MAX_PASSWORD_BYTES} bytes" in password["description"]
+
+
+@pytest.mark.parametrize("model", ["UserSelfUpdate", "PasswordConfirmation"])
+async def test_current_password_states_it_cannot_be_empty(spec: dict[str, Any], model: str) -> None:
+    assert _property(spec, model, "current_password")["minLength"] == 1
+
+
+@pytest.mark.parametrize("path", ["/v1/users/login", "/v1/users/forgot-password"])
+async def test_login_emails_state_their_pattern(spec: dict[str, Any], path: str) -> None:
+    body = operation(spec, "POST", path)["requestBody"]["content"]["application/json"]
+    email = resolve(spec, body["schema"])["properties"]["email"]
+    pattern = re.compile(email["pattern"])
+
+    assert pattern.search(" Ann@Example.com\n")
+    assert not pattern.search("ann\x00@example.com")
+    assert not pattern.search("ann@exa\tmple.com")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [pytest.param(m, p, id=f"{m} {p}") for m, p in OPERATIONS if p != "/healthz"],
+)
+async def test_every_route_that_uses_the_database_documents_503(
+    spec: dict[str, Any], method: str, path: str
+) -> None:
+    assert 503 in documented_statuses(spec, method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param(m, p, id=f"{m} {p}")
+        for m, p in OPERATIONS
+        if "requestBody" in _SPEC["paths"][p][m.lower()]
+    ],
+)
+async def test_every_route_that_takes_a_body_documents_413(
+    spec: dict[str, Any], method: str, path: str
+) -> None:
+    assert 413 in documented_statuses(spec, method, path)

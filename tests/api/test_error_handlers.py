@@ -183,7 +183,9 @@ async def test_admin_error_responses_leak_nothing(
         await client.patch(
             f"/v1/users/{ann['id']}", json={"email": "BOB@example.com"}, headers=auth
         ),
-        await client.patch(f"/v1/users/{ann['id']}", json={"password": "x"}, headers=auth),
+        await client.patch(
+            f"/v1/users/{ann['id']}", json={"password": "ann@example.com!"}, headers=auth
+        ),
         await client.patch(f"/v1/users/{ann['id']}", json={"nope": 1}, headers=auth),
         await client.patch(f"/v1/users/{uuid.uuid4()}", json={}, headers=auth),
         await client.get("/v1/users/", params={"limit": 1000}, headers=auth),

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -110,7 +111,7 @@ def role_headers(contract_server: LiveServer, accounts: None) -> dict[str, dict[
 @pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
 def test_api_answers_as_its_schema_says(
-    case: Case, role: str, contract_server: LiveServer, role_headers: dict[str, dict[str, str]]
+    case: Case[Any], role: str, contract_server: LiveServer, role_headers: dict[str, dict[str, str]]
 ) -> None:
     headers = role_headers[role]
     if headers and case.operation.label == LOGOUT:

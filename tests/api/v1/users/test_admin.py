@@ -181,7 +181,7 @@ async def test_admin_unknown_user_id_is_404(
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 @pytest.mark.parametrize("user_id", ["42", "not-a-uuid", "ann@example.com"])
-async def test_admin_non_uuid_user_id_is_422(
+async def test_admin_non_uuid_user_id_names_no_user(
     client: AsyncClient, superuser_token: str, method: str, user_id: str
 ) -> None:
     kwargs: dict[str, Any] = {"json": {"is_verified": True}} if method == "PATCH" else {}
@@ -190,8 +190,10 @@ async def test_admin_non_uuid_user_id_is_422(
         method, _user_url(user_id), headers=bearer(superuser_token), **kwargs
     )
 
-    assert response.status_code == 422
-    assert [error["field"] for error in response.json()["errors"]] == ["path.user_id"]
+    # Only a UUID can name an account; the path is matched as one, so that `/v1/users/login`
+    # and the other fixed paths never reach these routes.
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
 
 
 # -- updates -------------------------------------------------------------------------------
@@ -295,9 +297,7 @@ async def test_admin_sets_verified_flag(
 
 
 @pytest.mark.parametrize(
-    "password",
-    ["short", "é" * 37, "ANN@example.com is me"],
-    ids=["too-short", "over-72-bytes", "contains-email"],
+    "password", ["é" * 37, "ANN@example.com is me"], ids=["over-72-bytes", "contains-email"]
 )
 async def test_admin_refuses_a_bad_password(
     client: AsyncClient, superuser_token: str, ann: dict[str, Any], password: str

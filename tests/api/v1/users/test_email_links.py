@@ -173,7 +173,7 @@ async def test_reset_with_a_weak_password_is_refused_and_the_link_still_works(
     token = mailbox.link_token((await mailbox.wait_for(2))[1], "/reset-password")
 
     weak = await mail_client.post(
-        "/v1/users/reset-password", json={"token": token, "password": "short"}
+        "/v1/users/reset-password", json={"token": token, "password": "ann@example.com 2"}
     )
     good = await mail_client.post(
         "/v1/users/reset-password", json={"token": token, "password": "long enough now"}
@@ -181,7 +181,7 @@ async def test_reset_with_a_weak_password_is_refused_and_the_link_still_works(
 
     assert weak.status_code == 400
     assert weak.json()["code"] == "RESET_PASSWORD_INVALID_PASSWORD"
-    assert "8 characters" in weak.json()["message"]
+    assert "email" in weak.json()["message"]
     assert good.status_code == 204
 
 
