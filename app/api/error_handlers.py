@@ -27,6 +27,7 @@ _CODES_BY_STATUS = {
     429: ErrorCode.TOO_MANY_REQUESTS,
     503: ErrorCode.SERVICE_UNAVAILABLE,
 }
+_UNREADABLE_BODY = "The body could not be read: send UTF-8 JSON or a well-formed form."
 _MESSAGES = {
     ErrorCode.UNAUTHORIZED: "Sign in to continue: the access token is missing, invalid or expired.",
     ErrorCode.FORBIDDEN: "You don't have permission to do this.",
@@ -58,7 +59,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     if error.status_code == 400:
         # Our own 400s are AppErrors; an HTTPException 400 is the framework failing to read
         # the body (not UTF-8, broken multipart): malformed input, so the one validation status.
-        return _validation_response([{"field": "body", "message": "The body could not be read."}])
+        return _validation_response([{"field": "body", "message": _UNREADABLE_BODY}])
     code = _CODES_BY_STATUS.get(
         error.status_code,
         ErrorCode.VALIDATION_ERROR if error.status_code < 500 else ErrorCode.INTERNAL_ERROR,

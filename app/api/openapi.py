@@ -48,7 +48,6 @@ def install_openapi(app: FastAPI) -> None:
             components = schema.get("components", {}).get("schemas", {})
             for name in _FASTAPI_DEFAULTS:
                 components.pop(name, None)
-            components.setdefault("ErrorBody", ErrorBody.model_json_schema())
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -23,7 +23,7 @@ EmailAddress = Annotated[
         max_length=320,
         json_schema_extra={"format": "email"},
         description=(
-            "An address as email-validator reads it: special-use domains (`.test`, `.local`, "
+            "A valid address on a public domain: special-use names (`.test`, `.local`, "
             "`.invalid`, `localhost`, ...) are refused. Stored trimmed and lowercased."
         ),
     ),
