@@ -234,3 +234,9 @@ async def test_every_route_that_takes_a_body_documents_413(
     spec: dict[str, Any], method: str, path: str
 ) -> None:
     assert 413 in documented_statuses(spec, method, path)
+
+
+async def test_documented_503_promises_retry_after(spec: dict[str, Any]) -> None:
+    unavailable = operation(spec, "GET", "/v1/users/me")["responses"]["503"]
+
+    assert "Retry-After" in unavailable["headers"]

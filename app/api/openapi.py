@@ -32,6 +32,12 @@ TOO_LARGE = {
 UNAVAILABLE = {
     "description": "The database is unavailable or busy; retry after `Retry-After` seconds.",
     "content": _ERROR_BODY,
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 
