@@ -7,10 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import health
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import DOCS_PATHS, BodySizeLimit, SecurityHeaders, ShutdownCutoff
+from app.api.middleware import (
+    DOCS_PATHS,
+    BodySizeLimit,
+    HeaderLimits,
+    SecurityHeaders,
+    ShutdownCutoff,
+)
 from app.api.openapi import install_openapi
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.context import AppContext
@@ -53,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         docs_url=None if settings.is_production else "/docs",
+        openapi_url=None if settings.is_production else "/openapi.json",
         redoc_url=None,
     )
     install_error_handlers(app)
@@ -75,12 +83,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ShutdownCutoff)
-    # Outermost, so every response gets the headers, the body cap's 413 included.
+    app.add_middleware(
+        HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count
+    )
+    # Outside the caps, so every response gets the headers, the caps' 413 and 431 included.
     app.add_middleware(
         SecurityHeaders,
         hsts=settings.is_production,
         docs_paths=() if settings.is_production else DOCS_PATHS,
     )
+    if settings.trusted_proxies:
+        # Here rather than in uvicorn's flags, so every way of serving the app agrees on
+        # who the client is. uvicorn's middleware takes the right-most X-Forwarded-For
+        # entry that is not a trusted proxy; app/api/client.py checks it is an address.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, ErrorCode, ServiceBusy, TooManyRequests
 
@@ -140,7 +141,38 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, ErrorCode.INTERNAL_ERROR, "Something went wrong on our side.")
 
 
+class UnexpectedErrors:
+    """Turn an exception no handler took into the JSON 500, inside our middleware.
+
+    Starlette gives an `Exception` handler to its ServerErrorMiddleware, which wraps every
+    middleware added with `add_middleware`: its 500s would go out without the security
+    headers. Installed before the others, this is the innermost, so they all see its 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            if started:  # too late for a 500: the server ends the connection
+                raise
+            response = await handle_unexpected(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Call before adding middleware: the catch-all must be the innermost one."""
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
@@ -148,4 +180,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, handle_database_error)
     app.add_exception_handler(ConnectionError, handle_database_error)
     app.add_exception_handler(TimeoutError, handle_timeout)
-    app.add_exception_handler(Exception, handle_unexpected)
+    app.add_middleware(UnexpectedErrors)

@@ -1,5 +1,5 @@
-"""ASGI middleware: a request body cap, security headers on every response, and a 503
-for requests still running at the shutdown deadline."""
+"""ASGI middleware: request header and body caps, security headers on every response, and
+a 503 for requests still running at the shutdown deadline."""
 
 import asyncio
 import json
@@ -7,6 +7,8 @@ import json
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import AppError, RequestHeadersTooLarge, RequestTooLarge
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,6 +26,27 @@ SECURITY_HEADERS = {
 }
 
 
+class HeaderLimits:
+    """Refuse requests with more than `max_count` headers or `max_bytes` of them with 431.
+
+    The server process enforces the byte cap while it parses (app/protocol.py); this holds
+    the count cap, and both under any server the app runs in."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_count: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = sum(len(name) + len(value) + 4 for name, value in headers)  # "n: v\r\n"
+            if len(headers) > self.max_count or size > self.max_bytes:
+                await send_error(send, RequestHeadersTooLarge())
+                return
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimit:
     """Refuse bodies over `max_bytes` with 413 before anything parses or hashes them."""
 
@@ -37,7 +60,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _send_too_large(send)
+            await send_error(send, RequestTooLarge())
             return
 
         received = 0
@@ -53,14 +76,13 @@ class BodySizeLimit:
         await self.app(scope, capped_receive, send)
 
 
-async def _send_too_large(send: Send) -> None:
-    body = json.dumps(
-        {"code": "REQUEST_TOO_LARGE", "message": "The request body is too large."}
-    ).encode()
+async def send_error(send: Send, error: AppError) -> None:
+    """Answer with `error` from a middleware, before the app (and its handlers) run."""
+    body = json.dumps({"code": error.code, "message": error.message}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": error.status_code,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -1,5 +1,6 @@
 """Settings, read once from the environment (and an optional `.env` file)."""
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting
     shutdown_timeout_seconds: int = Field(default=10, ge=1, le=300)  # also in the Procfile
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Request line and headers together; the same cap as h11's default and Node's.
+    max_header_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
+    max_header_count: int = Field(default=100, ge=10, le=10_000)
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs); empty: none.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     rate_limits_enabled: bool = True
     rate_limit_storage_url: str = "memory://"  # redis://host:6379 to share across workers
     rate_limit_storage_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
@@ -63,7 +70,7 @@ class Settings(BaseSettings):
     plugins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
 
-    @field_validator("cors_origins", "plugins", mode="before")
+    @field_validator("cors_origins", "plugins", "trusted_proxies", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -85,6 +92,29 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            # uvicorn would then take the left-most, client-written X-Forwarded-For entry.
+            raise ValueError(
+                "TRUSTED_PROXIES='*' would let any client choose its address: "
+                "list your proxies' addresses or ranges"
+            )
+        try:
+            # Canonical spellings, so uvicorn (which keeps what it can't parse as a literal
+            # name) matches them: "10.1.2.3/8" is the network 10.0.0.0/8.
+            return [
+                str(
+                    ipaddress.ip_network(item, strict=False)
+                    if "/" in item
+                    else ipaddress.ip_address(item)
+                )
+                for item in value
+            ]
+        except ValueError as exc:
+            raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
 
     @field_validator("secret_key")
     @classmethod

@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     VALIDATION_ERROR = "VALIDATION_ERROR"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    REQUEST_HEADERS_TOO_LARGE = "REQUEST_HEADERS_TOO_LARGE"
+    MALFORMED_REQUEST = "MALFORMED_REQUEST"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -142,6 +144,23 @@ class UnsupportedMediaType(AppError):
     status_code = 415
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Send JSON or an HTML form (application/x-www-form-urlencoded)."
+
+
+class RequestTooLarge(AppError):
+    status_code = 413
+    code = ErrorCode.REQUEST_TOO_LARGE
+    message = "The request body is too large."
+
+
+class RequestHeadersTooLarge(AppError):
+    status_code = 431
+    code = ErrorCode.REQUEST_HEADERS_TOO_LARGE
+    message = "The request's headers are too large or too many."
+
+
+class MalformedRequest(AppError):
+    code = ErrorCode.MALFORMED_REQUEST
+    message = "The request is not valid HTTP."
 
 
 class RefreshTokenInvalid(AppError):

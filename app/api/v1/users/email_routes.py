@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, BackgroundTasks, Request, status
 
+from app.api.client import client_address
 from app.api.deps import ContextDep, CurrentUser, EmailLinksDep
 from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import (
@@ -11,7 +12,6 @@ from app.api.v1.users.schemas import (
     UserRead,
     VerifyRequest,
 )
-from app.api.v1.users.tokens import client_address
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User

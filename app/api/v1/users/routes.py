@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from app.api.client import client_address, client_of
 from app.api.deps import (
     ContextDep,
     CurrentSession,
@@ -24,12 +25,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import (
-    client_address,
-    client_of,
-    requested_delivery,
-    token_response,
-)
+from app.api.v1.users.tokens import requested_delivery, token_response
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User

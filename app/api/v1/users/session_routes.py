@@ -6,13 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from app.api.client import client_of
 from app.api.deps import ContextDep, CurrentSession, SessionsDep, StrategyDep, fastapi_users
 from app.api.error_handlers import error_response
 from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
 from app.api.v1.users.tokens import (
     clear_refresh_cookie,
-    client_of,
     presented_refresh_token,
     token_response,
 )

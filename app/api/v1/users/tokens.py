@@ -17,7 +17,7 @@ from app.api.v1.users.schemas import TokenResponse
 from app.core import errors
 from app.core.config import Settings
 from app.services.auth import AccessTokenStrategy
-from app.services.sessions import Client, Grant
+from app.services.sessions import Grant
 
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/v1/users"  # refresh and logout live here; nothing else reads it
@@ -31,18 +31,6 @@ Delivery = Literal["body", "cookie"]
 class PresentedToken:
     value: str | None
     delivery: Delivery
-
-
-def client_of(request: Request) -> Client:
-    return Client(
-        user_agent=request.headers.get("user-agent"),
-        ip_address=request.client.host if request.client else None,
-    )
-
-
-def client_address(request: Request) -> str:
-    """The client's address as a rate-limit key."""
-    return client_of(request).ip_address or "unknown"
 
 
 def requested_delivery(request: Request) -> Delivery:
