@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import Settings
 from app.main import create_app
 from app.plugins import UserEvents
+from tests.api.test_middleware import assert_security_headers
 from tests.conftest import PASSWORD, bearer, make_settings, register
 
 # Words that would mean internals leaked: libraries, SQL, Python tracebacks.
@@ -96,6 +97,20 @@ async def test_unexpected_error_is_a_generic_500_and_undoes_the_change(
     assert_clean_error(response)
     async with db_engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM users")) == 0
+
+
+async def test_unexpected_error_500_carries_the_security_headers(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    settings = make_settings(migrated_database_url, plugins=[f"{__name__}:plugin"])
+
+    async with crashing_app_client(settings) as client:
+        response = await client.post(
+            "/v1/users/", json={"email": "ann@example.com", "password": PASSWORD}
+        )
+
+    assert response.status_code == 500
+    assert_security_headers(response)
 
 
 async def test_unknown_api_path_is_404_json(client: AsyncClient) -> None:

@@ -215,3 +215,33 @@ async def test_production_keeps_the_strict_csp_on_the_disabled_docs_paths(
 
     assert response.status_code == 404
     assert_security_headers(response)
+
+
+async def test_more_headers_than_max_header_count_get_431(client: AsyncClient) -> None:
+    headers = [(f"X-N{n}", "1") for n in range(150)]
+
+    response = await client.get("/healthz", headers=headers)
+
+    assert response.status_code == 431
+    assert response.json()["code"] == "REQUEST_HEADERS_TOO_LARGE"
+    assert_security_headers(response)
+
+
+async def test_headers_over_max_header_bytes_get_431(client: AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Big": "a" * 20_000})
+
+    assert response.status_code == 431
+    assert response.json()["code"] == "REQUEST_HEADERS_TOO_LARGE"
+
+
+async def test_no_response_names_the_server_software(client: AsyncClient) -> None:
+    responses = [await client.get("/healthz"), await client.get("/v1/nothing-here")]
+
+    assert all("server" not in response.headers for response in responses)
+
+
+async def test_production_hides_the_openapi_document(client_for: Callable[..., Any]) -> None:
+    async with client_for(app_env="production", bcrypt_rounds=10) as production:
+        response = await production.get("/openapi.json")
+
+    assert response.status_code == 404

@@ -290,3 +290,19 @@ def test_app_starts_in_production_with_a_secret_key(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["*", "10.0.0.0/8,*", "proxy.internal", "10.0.0.0/33"])
+def test_trusted_proxies_must_be_addresses_or_ranges(value: str) -> None:
+    with pytest.raises(ValidationError, match="TRUSTED_PROXIES"):
+        build(trusted_proxies=value)
+
+
+def test_trusted_proxies_are_read_as_a_comma_separated_list_in_canonical_form() -> None:
+    settings = build(trusted_proxies="10.1.2.3/8, 127.0.0.1 ,2001:DB8::1")
+
+    assert settings.trusted_proxies == ["10.0.0.0/8", "127.0.0.1", "2001:db8::1"]
+
+
+def test_no_proxy_is_trusted_by_default() -> None:
+    assert build().trusted_proxies == []
