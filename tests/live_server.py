@@ -53,6 +53,11 @@ def procfile_command(process_type: str = "web") -> str:
     raise AssertionError(f"no {process_type}: line in {PROCFILE}")
 
 
+def unique_email(prefix: str) -> str:
+    """The server's database outlives a test: every test brings its own accounts."""
+    return f"{prefix}-{secrets.token_hex(4)}@example.com"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

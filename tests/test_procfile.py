@@ -20,6 +20,7 @@ from tests.live_server import (
     procfile_env,
     procfile_process,
     procfile_server_for_module,
+    unique_email,
 )
 
 HEADER_TIMEOUT = 3.0
@@ -215,7 +216,7 @@ def test_no_response_names_the_server_software(server: ProcfileServer) -> None:
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(server: ProcfileServer) -> None:
-    token = sign_up_and_in(server, "spoof@example.com", **{"X-Forwarded-For": "203.0.113.7"})
+    token = sign_up_and_in(server, unique_email("spoof"), **{"X-Forwarded-For": "203.0.113.7"})
 
     assert session_addresses(server, token) == ["127.0.0.1"]
 
@@ -223,8 +224,9 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(server: ProcfileServer)
 def test_rotating_forwarded_for_does_not_escape_the_failed_login_limit(
     server: ProcfileServer,
 ) -> None:
-    sign_up_and_in(server, "target@example.com")
-    wrong = {"email": "target@example.com", "password": "not the password"}
+    email = unique_email("target")
+    sign_up_and_in(server, email)
+    wrong = {"email": email, "password": "not the password"}
 
     with httpx.Client(base_url=server.url) as client:
         statuses = [
@@ -324,6 +326,15 @@ def test_next_request_on_a_kept_alive_connection_must_finish_its_headers_too(
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
 
         seconds_until_hung_up(sock, dribble=b"X-Slow: " + b"a" * 1000)
+
+
+def test_pipelined_requests_are_all_answered(server: ProcfileServer) -> None:
+    first = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    second = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+    response = exchange(server, first + second)
+
+    assert response.count(b"HTTP/1.1 200 OK") == 2
 
 
 def test_a_slow_body_after_complete_headers_is_not_cut_off(server: ProcfileServer) -> None:

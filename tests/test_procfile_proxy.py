@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.live_server import ProcfileServer, procfile_server_for_module
+from tests.live_server import ProcfileServer, procfile_server_for_module, unique_email
 
 # The tests connect from 127.0.0.1, so they speak as the trusted proxy.
 server = procfile_server_for_module(TRUSTED_PROXIES="127.0.0.1,10.0.0.0/8")
@@ -38,7 +38,7 @@ def test_the_client_is_the_right_most_address_no_trusted_proxy_wrote(
     server: ProcfileServer, forwarded: str, client_ip: str
 ) -> None:
     with httpx.Client(base_url=server.url) as client:
-        login = sign_in(client, f"chain-{client_ip}@example.com", forwarded)
+        login = sign_in(client, unique_email("chain"), forwarded)
         assert login.status_code == 200, login.text
 
         assert addresses(client, login.json()["access_token"]) == [client_ip]
@@ -49,7 +49,7 @@ def test_malformed_forwarded_for_is_not_a_server_error_and_is_not_stored(
 ) -> None:
     junk = "x" * 100
     with httpx.Client(base_url=server.url) as client:
-        login = sign_in(client, "junk@example.com", junk)
+        login = sign_in(client, unique_email("junk"), junk)
         refresh = client.post(
             "/v1/users/refresh",
             json={"refresh_token": login.json().get("refresh_token", "")},
@@ -61,7 +61,7 @@ def test_malformed_forwarded_for_is_not_a_server_error_and_is_not_stored(
 
 
 def test_limits_count_per_real_client_behind_the_proxy(server: ProcfileServer) -> None:
-    wrong = {"email": "limited@example.com", "password": "not the password"}
+    wrong = {"email": unique_email("limited"), "password": "not the password"}
     with httpx.Client(base_url=server.url) as client:
         client.post("/v1/users/", json={"email": wrong["email"], "password": PASSWORD})
         # One client rotating what it writes in front of the proxy's own entry.
