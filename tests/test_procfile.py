@@ -176,6 +176,20 @@ def test_release_step_without_app_env_runs_in_production_too(migrated_database_u
     assert b"SECRET_KEY is required when APP_ENV=production" in result.stdout + result.stderr
 
 
+def test_release_step_migrates_in_production_with_a_key(migrated_database_url: str) -> None:
+    env = procfile_env(migrated_database_url, 0, APP_ENV=None)
+
+    result = subprocess.run(  # noqa: S603 - the project's own Procfile line
+        ["/bin/sh", "-c", procfile_command("release")],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_web_process_with_app_env_development_still_starts_without_a_key(
     migrated_database_url: str, tmp_path: Any
 ) -> None:

@@ -103,8 +103,8 @@ class Settings(BaseSettings):
                 "list your proxies' addresses or ranges"
             )
         try:
-            # Canonical spellings, so uvicorn (which keeps what it can't parse as a literal
-            # name) matches them: "10.1.2.3/8" is the network 10.0.0.0/8.
+            # Canonical spellings: uvicorn would take "10.1.2.3/8" (host bits set) for a
+            # host name, not the network 10.0.0.0/8, and silently never match it.
             return [
                 str(
                     ipaddress.ip_network(item, strict=False)
