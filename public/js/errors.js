@@ -70,6 +70,14 @@ const MESSAGES = {
   },
   VALIDATION_ERROR: { field: null, text: "Some fields are missing or invalid. Check them and try again." },
   REQUEST_TOO_LARGE: { field: null, text: "That's too much text to send. Shorten the fields and try again." },
+  REQUEST_HEADERS_TOO_LARGE: {
+    field: null,
+    text: "The browser sent more than the server accepts. Clear this site's cookies and try again.",
+  },
+  MALFORMED_REQUEST: {
+    field: null,
+    text: "The server couldn't read this request. Reload the page and try again.",
+  },
   TOO_MANY_REQUESTS: {
     field: null,
     text: (error) => {
