@@ -1,6 +1,8 @@
 """The only place that knows algorithms and keys: password hashing and access tokens."""
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -91,6 +93,23 @@ def new_refresh_token() -> tuple[str, str]:
 def refresh_token_digest(token: str) -> str:
     # A fast hash is right here: the token is random, so there is nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+REFRESH_SUCCESSOR_CONTEXT = b"refresh-successor:"
+
+
+def refresh_token_successor(key: str, token: str) -> tuple[str, str]:
+    """The token that replaces `token` when it is rotated, and its digest.
+
+    Derived, not drawn: presenting the same token twice (inside the reuse grace window)
+    yields the same successor, so a copied token can't fork the session into a second
+    chain. HMAC-SHA256 under the server key keeps it unpredictable to anyone holding
+    only `token`; the context prefix keeps these MACs apart from JWT signatures made
+    with the same key (those always sign a string starting with "eyJ").
+    """
+    mac = hmac.new(key.encode(), REFRESH_SUCCESSOR_CONTEXT + token.encode(), hashlib.sha256)
+    successor = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    return successor, refresh_token_digest(successor)
 
 
 @dataclass(frozen=True)
