@@ -172,9 +172,10 @@ def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict
         return None
 
 
-def fingerprint(value: str) -> str:
+def fingerprint(*values: str) -> str:
     """A short digest of account state, for action tokens (never the state itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+    # NUL can't occur in an email or a hash, so ("ab", "c") and ("a", "bc") differ.
+    return hashlib.sha256("\0".join(values).encode()).hexdigest()[:32]
 
 
 def verify_token(

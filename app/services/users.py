@@ -30,6 +30,10 @@ class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
     async def get(self, id: uuid.UUID) -> User | None:
         return await crud.get_user(self.session, user_id=id)
 
+    async def lock(self, id: uuid.UUID) -> User | None:
+        """The user, locked until this request's transaction ends."""
+        return await crud.lock_user(self.session, user_id=id)
+
     async def get_by_email(self, email: str) -> User | None:
         return await crud.get_user_by_email(self.session, email=email)
 
