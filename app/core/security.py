@@ -43,6 +43,14 @@ class PasswordHasher:
         self._jobs = 0  # running + waiting; one event loop, so a plain counter is exact
         self._dummy_hash: str | None = None
 
+    @property
+    def helper(self) -> PasswordHelper:
+        """The same bcrypt, synchronously, for fastapi-users' `password_helper` slot.
+
+        It hashes on the calling thread: async code uses hash() and verify() instead.
+        """
+        return self._helper
+
     async def hash(self, password: str) -> str:
         return await self._in_thread(self._helper.hash, password)
 
