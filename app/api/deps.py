@@ -47,8 +47,8 @@ def get_user_manager(
     )
 
 
-def get_strategy(context: ContextDep) -> AccessTokenStrategy:
-    return AccessTokenStrategy(context.tokens)
+def get_strategy(context: ContextDep, sessions: SessionsDep) -> AccessTokenStrategy:
+    return AccessTokenStrategy(context.tokens, sessions)
 
 
 auth_backend = AuthenticationBackend[User, uuid.UUID](

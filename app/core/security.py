@@ -1,6 +1,8 @@
 """The only place that knows algorithms and keys: password hashing and access tokens."""
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -40,6 +42,14 @@ class PasswordHasher:
         self._queue_limit = queue_limit
         self._jobs = 0  # running + waiting; one event loop, so a plain counter is exact
         self._dummy_hash: str | None = None
+
+    @property
+    def helper(self) -> PasswordHelper:
+        """The same bcrypt, synchronously, for fastapi-users' `password_helper` slot.
+
+        It hashes on the calling thread: async code uses hash() and verify() instead.
+        """
+        return self._helper
 
     async def hash(self, password: str) -> str:
         return await self._in_thread(self._helper.hash, password)
@@ -91,6 +101,23 @@ def new_refresh_token() -> tuple[str, str]:
 def refresh_token_digest(token: str) -> str:
     # A fast hash is right here: the token is random, so there is nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+REFRESH_SUCCESSOR_CONTEXT = b"refresh-successor:"
+
+
+def refresh_token_successor(key: str, token: str) -> tuple[str, str]:
+    """The token that replaces `token` when it is rotated, and its digest.
+
+    Derived, not drawn: presenting the same token twice (inside the reuse grace window)
+    yields the same successor, so a copied token can't fork the session into a second
+    chain. HMAC-SHA256 under the server key keeps it unpredictable to anyone holding
+    only `token`; the context prefix keeps these MACs apart from JWT signatures made
+    with the same key (those always sign a string starting with "eyJ").
+    """
+    mac = hmac.new(key.encode(), REFRESH_SUCCESSOR_CONTEXT + token.encode(), hashlib.sha256)
+    successor = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    return successor, refresh_token_digest(successor)
 
 
 @dataclass(frozen=True)
@@ -153,9 +180,10 @@ def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict
         return None
 
 
-def fingerprint(value: str) -> str:
+def fingerprint(*values: str) -> str:
     """A short digest of account state, for action tokens (never the state itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+    # NUL can't occur in an email or a hash, so ("ab", "c") and ("a", "bc") differ.
+    return hashlib.sha256("\0".join(values).encode()).hexdigest()[:32]
 
 
 def verify_token(

@@ -8,26 +8,46 @@ from fastapi_users.manager import BaseUserManager
 from app.core.security import TokenSettings, create_access_token, verify_token
 from app.db.crud import session as crud
 from app.db.models import User
-from app.services.sessions import utcnow
+from app.services.sessions import Client, SessionService, utcnow
 
 
 class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
     """Issues JWTs with iss/aud/sub/sid/iat/exp/jti; accepts only tokens carrying all of
-    them whose session is still live, checked in the same query that loads the user."""
+    them whose session is still live, checked in the same query that loads the user.
 
-    def __init__(self, config: TokenSettings) -> None:
+    fastapi-users' AuthenticationBackend.login/logout (its auth and OAuth routers) call
+    write_token/destroy_token: here they start and end a real session, where the stock
+    JWT strategy would sign a session-less token and could not revoke anything.
+    """
+
+    def __init__(self, config: TokenSettings, sessions: SessionService) -> None:
         super().__init__(
             secret=config.key,
             lifetime_seconds=config.lifetime_seconds,
             token_audience=[config.audience],
         )
         self.config = config
+        self.sessions = sessions
 
     def issue(self, user: User, session_id: uuid.UUID) -> str:
         return create_access_token(self.config, subject=str(user.id), session_id=str(session_id))
 
     async def write_token(self, user: User) -> str:
-        raise NotImplementedError("Access tokens belong to a session: use issue(user, sid).")
+        """A token in a new session. The bearer transport has no room for a refresh token,
+        so that session is listed (and can be signed out) until it expires unused."""
+        grant = await self.sessions.start(user, Client(user_agent=None, ip_address=None))
+        return self.issue(user, grant.session_id)
+
+    async def destroy_token(self, token: str, user: User) -> None:
+        """End the token's session (logout through fastapi-users' backend)."""
+        claims = verify_token(self.config, token)
+        if claims is None or claims["sub"] != str(user.id):
+            return
+        try:
+            session_id = uuid.UUID(claims["sid"])
+        except (TypeError, ValueError, AttributeError):
+            return
+        await self.sessions.revoke(user.id, session_id)
 
     async def read_token(
         self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]

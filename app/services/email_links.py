@@ -1,8 +1,10 @@
 """Password reset and email verification by emailed, single-use links.
 
 A link's token names its action and carries a fingerprint of the account state it was
-issued for (the password hash, or the email), so a reset link dies once the password
-changes and a verification link once the email does.
+issued for (the password hash and the email, or the email), so a reset link dies once the
+password or the email changes and a verification link once the email does. A reset locks
+the account's row before comparing, so of several requests with one link only the first
+can match: the others wait, then see the new password hash.
 """
 
 import uuid
@@ -33,7 +35,7 @@ class EmailLinks:
         token = self._token(
             RESET_PASSWORD,
             user,
-            fingerprint(user.hashed_password),
+            reset_state(user),
             self.context.settings.reset_token_lifetime_seconds,
         )
         return reset_password_mail(self.context.settings, to=user.email, token=token)
@@ -42,8 +44,10 @@ class EmailLinks:
         self, token: str, password: str, request: Request | None = None
     ) -> User:
         """Set a new password from a reset link; every session of the account ends."""
-        user, state = await self._user_for(token, RESET_PASSWORD, errors.ResetTokenInvalid)
-        if fingerprint(user.hashed_password) != state or not user.is_active:
+        user, state = await self._user_for(
+            token, RESET_PASSWORD, errors.ResetTokenInvalid, lock=True
+        )
+        if reset_state(user) != state or not user.is_active:
             raise errors.ResetTokenInvalid()
         try:
             return await self.manager.change(user, {"password": password}, request)
@@ -78,16 +82,24 @@ class EmailLinks:
         )
 
     async def _user_for(
-        self, token: str, action: str, invalid: type[errors.AppError]
+        self, token: str, action: str, invalid: type[errors.AppError], *, lock: bool = False
     ) -> tuple[User, str]:
-        """The token's user and the account-state fingerprint it was issued for."""
+        """The token's user (row-locked with `lock`) and the account-state fingerprint
+        the token was issued for."""
         claims = read_action_token(self.context.tokens, token, action=action)
         if claims is None:
             raise invalid()
         try:
-            user = await self.manager.user_db.get(uuid.UUID(claims["sub"]))
-        except (TypeError, ValueError):
+            user_id = uuid.UUID(claims["sub"])
+        except (TypeError, ValueError, AttributeError):
             raise invalid() from None
+        user_db = self.manager.user_db
+        user = await (user_db.lock(user_id) if lock else user_db.get(user_id))
         if user is None:
             raise invalid()
         return user, str(claims["fpt"])
+
+
+def reset_state(user: User) -> str:
+    """What a reset link is bound to: the password it replaces and the address it went to."""
+    return fingerprint(user.hashed_password, user.email)

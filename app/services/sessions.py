@@ -4,7 +4,9 @@ Access JWTs carry the session id (`sid`) and every authenticated request checks 
 session in the same query that loads the user, so revocation takes effect at once.
 A refresh token presented again after it was rotated means two parties hold it: unless
 it is within a few seconds of the rotation (two tabs refreshing together), the whole
-session is revoked.
+session is revoked. Inside that window it gets the very successor it got the first time
+(successors are derived from the token with the server key), so a second holder can only
+join the one chain, never start a parallel one that reuse detection would not see.
 """
 
 import asyncio
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import errors
 from app.core.config import Settings
-from app.core.security import new_refresh_token, refresh_token_digest
+from app.core.security import new_refresh_token, refresh_token_digest, refresh_token_successor
 from app.db.crud import session as crud
 from app.db.models import AuthSession, User
 
@@ -54,6 +56,7 @@ def as_utc(moment: datetime) -> datetime:
 class SessionService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
+        self.settings = settings
         self.lifetime = timedelta(seconds=settings.refresh_token_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
 
@@ -88,13 +91,21 @@ class SessionService:
             # The request fails, but the revocation must outlive its rollback.
             await self.session.commit()
             raise errors.RefreshTokenReused()
+        successor, digest = refresh_token_successor(self.settings.signing_key(), token)
         if stored.rotated_at is None:
             stored.rotated_at = now
+            await crud.add_refresh_token(
+                self.session,
+                session_id=auth_session.id,
+                digest=digest,
+                expires_at=now + self.lifetime,
+            )
+        # else: rotated moments ago; its successor is already stored, hand out the same one.
         auth_session.last_used_at = now
         auth_session.expires_at = now + self.lifetime
         if client.ip_address:
             auth_session.ip_address = client.ip_address
-        return Grant(user, auth_session.id, await self._new_token(auth_session, now))
+        return Grant(user, auth_session.id, successor)
 
     async def owner_of(self, token: str) -> AuthSession | None:
         """The live session a refresh token belongs to (for logging out with it)."""
@@ -117,6 +128,7 @@ class SessionService:
         return await crud.purge_sessions(self.session, now=utcnow())
 
     async def _new_token(self, auth_session: AuthSession, now: datetime) -> str:
+        """A random token for a new session (rotation derives its successors instead)."""
         token, digest = new_refresh_token()
         await crud.add_refresh_token(
             self.session, session_id=auth_session.id, digest=digest, expires_at=now + self.lifetime

@@ -3,14 +3,18 @@
 - hashing runs in worker threads (PasswordHasher), never on the event loop;
 - emails are normalised and the database's unique index decides duplicates, so
   concurrent registrations can't both win and a lost race is a 400, not a 500;
-- unknown emails, wrong passwords and inactive accounts cost the same hashing work.
+- unknown emails, wrong passwords and inactive accounts cost the same hashing work;
+- BaseUserManager's own entry points (create, update, authenticate, reset, OAuth...)
+  either route through the methods here or refuse with NotImplementedError, so none of
+  them can hash on the loop, skip the policy, or commit behind the request's back.
 """
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import Request
-from fastapi_users import BaseUserManager, UUIDIDMixin
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi_users import BaseUserManager, UUIDIDMixin, schemas
 from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +23,7 @@ from app.core.security import PasswordHasher
 from app.db.crud import user as crud
 from app.db.models import User
 from app.plugins import UserEvents
+from app.services.emails import canonical_email, lookup_email
 from app.services.passwords import password_problem
 from app.services.sessions import SessionService
 
@@ -29,6 +34,10 @@ class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
 
     async def get(self, id: uuid.UUID) -> User | None:
         return await crud.get_user(self.session, user_id=id)
+
+    async def lock(self, id: uuid.UUID) -> User | None:
+        """The user, locked until this request's transaction ends."""
+        return await crud.lock_user(self.session, user_id=id)
 
     async def get_by_email(self, email: str) -> User | None:
         return await crud.get_user_by_email(self.session, email=email)
@@ -54,7 +63,9 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         events: UserEvents,
         sessions: SessionService,
     ):
-        super().__init__(user_db)
+        # Our bcrypt, so even code that reaches for the synchronous helper can't hash
+        # with fastapi-users' default (Argon2 first).
+        super().__init__(user_db, hasher.helper)
         self.hasher = hasher
         self.events = events
         self.sessions = sessions
@@ -156,3 +167,81 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self, user: User, request: Request | None = None, response: Any = None
     ) -> None:
         await self.events.emit("user_logged_in", user, request)
+
+    # -- BaseUserManager's entry points -----------------------------------------------------
+    # The inherited versions hash with the synchronous helper on the event loop, skip the
+    # password policy, the events and session revocation, or need fastapi-users' own token
+    # secrets (which we don't set). Each routes through the methods above, or refuses.
+
+    async def create(
+        self,
+        user_create: schemas.BaseUserCreate,
+        safe: bool = False,
+        request: Request | None = None,
+    ) -> User:
+        """`register`, for code written against fastapi-users (`safe` drops privileges)."""
+        user = await self.register(
+            email=canonical_email(user_create.email),
+            password=user_create.password,
+            request=request,
+            is_superuser=not safe and bool(user_create.is_superuser),
+        )
+        if not safe:  # fastapi-users' privileged form may set these too
+            flags = {"is_active": user_create.is_active, "is_verified": user_create.is_verified}
+            user = await self.user_db.update(
+                user, {flag: value for flag, value in flags.items() if value is not None}
+            )
+        return user
+
+    async def update(
+        self,
+        user_update: schemas.BaseUserUpdate,
+        user: User,
+        safe: bool = False,
+        request: Request | None = None,
+    ) -> User:
+        """`change`, for code written against fastapi-users (`safe` drops privileges)."""
+        privileged = {"is_superuser", "is_active", "is_verified"} if safe else set()
+        given = user_update.model_dump(exclude_unset=True, exclude={"id", *privileged})
+        values = {field: value for field, value in given.items() if value is not None}
+        if "email" in values:
+            values["email"] = canonical_email(values["email"])
+        return await self.change(user, values, request)
+
+    async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
+        return await self.change(user, update_dict)
+
+    async def delete(self, user: User, request: Request | None = None) -> None:
+        await self.remove(user, request)
+
+    async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User | None:
+        """`check_credentials`: None for an inactive account too, after the same work."""
+        return await self.check_credentials(
+            email=lookup_email(credentials.username), password=credentials.password
+        )
+
+    async def validate_password(self, password: str, user: schemas.BaseUserCreate | User) -> None:
+        if problem := password_problem(password, email=user.email):
+            raise errors.InvalidPassword(problem)
+
+    async def request_verify(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("verification links come from EmailLinks.verification_mail")
+
+    async def verify(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("verification links are checked by EmailLinks.verify_email")
+
+    async def forgot_password(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("reset links come from EmailLinks.password_reset_mail")
+
+    async def reset_password(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("reset links are checked by EmailLinks.reset_password")
+
+    async def oauth_callback(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("no OAuth accounts are stored; a sign-in method starts sessions itself")
+
+    async def oauth_associate_callback(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("no OAuth accounts are stored")
+
+
+def _refuse(instead: str) -> NoReturn:
+    raise NotImplementedError(f"Not available in this service: {instead}.")

@@ -15,6 +15,9 @@ from app.core.security import (
     REQUIRED_CLAIMS,
     PasswordHasher,
     TokenSettings,
+    new_refresh_token,
+    refresh_token_digest,
+    refresh_token_successor,
     verify_token,
 )
 
@@ -98,6 +101,31 @@ def test_verify_token_rejects_alg_none() -> None:
     unsigned = jwt.encode(claims(), key="", algorithm="none")
 
     assert verify_token(CONFIG, unsigned) is None
+
+
+# -- refresh tokens ------------------------------------------------------------------------
+
+
+def test_refresh_successor_is_the_same_for_the_same_token_and_key() -> None:
+    token, digest = new_refresh_token()
+
+    successor, successor_digest = refresh_token_successor(CONFIG.key, token)
+
+    assert refresh_token_successor(CONFIG.key, token) == (successor, successor_digest)
+    assert successor_digest == refresh_token_digest(successor) != digest
+    assert len(successor) == len(token) == 43  # 256 bits, base64url like fresh tokens
+    assert successor.replace("-", "").replace("_", "").isalnum()
+
+
+def test_refresh_successor_depends_on_the_key_and_the_token() -> None:
+    token, _ = new_refresh_token()
+    other, _ = new_refresh_token()
+
+    successor, _ = refresh_token_successor(CONFIG.key, token)
+
+    assert refresh_token_successor("z" * 64, token)[0] != successor
+    assert refresh_token_successor(CONFIG.key, other)[0] != successor
+    assert successor != token
 
 
 # -- passwords -----------------------------------------------------------------------------

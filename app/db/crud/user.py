@@ -14,6 +14,18 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
+async def lock_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
+    """The user, row-locked until the transaction ends, as committed by whoever held the
+    lock before: a check-then-change (a reset link's single use) can't run twice at once."""
+    statement = (
+        select(User)
+        .where(user_id_column == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     # Same expression as the unique index uq_users_email_lower, so the planner uses it.
     statement = select(User).where(func.lower(user_email_column) == email.lower())

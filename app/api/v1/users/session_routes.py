@@ -13,6 +13,7 @@ from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
 from app.api.v1.users.tokens import (
     clear_refresh_cookie,
+    cookie_delivery,
     presented_refresh_token,
     token_response,
 )
@@ -69,18 +70,23 @@ async def logout_user(
     body: RefreshRequest | None = None,
 ) -> Response:
     """End this session now: its access and refresh tokens stop working. Identify it by
-    the bearer token, or by the refresh token (body or cookie). Always 204."""
+    the bearer token, or by the refresh token (body or cookie). 204 however often it is
+    called; the cookie is cleared only for `X-Refresh-Token-Delivery: cookie` requests
+    from this site (403 `CSRF_CHECK_FAILED` from another origin)."""
     user, token = user_token
     claims = verify_token(strategy.config, token) if user is not None and token else None
     if user is not None and claims is not None:
+        delivery = cookie_delivery(request)
         await sessions.revoke(user.id, uuid.UUID(claims["sid"]))
     else:
         presented = presented_refresh_token(request, body.refresh_token if body else None)
+        delivery = presented.delivery
         owner = await sessions.owner_of(presented.value) if presented.value else None
         if owner is not None:
             await sessions.revoke(owner.user_id, owner.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_refresh_cookie(response, context.settings)
+    if delivery == "cookie":
+        clear_refresh_cookie(response, context.settings)
     return response
 
 

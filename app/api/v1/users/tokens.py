@@ -37,14 +37,28 @@ def requested_delivery(request: Request) -> Delivery:
     return "cookie" if request.headers.get(DELIVERY_HEADER, "").lower() == "cookie" else "body"
 
 
+def cookie_delivery(request: Request) -> Delivery:
+    """How the answer travels, for a request that may set or clear the refresh cookie.
+
+    Only a request with the header, from this origin, may touch the cookie: anything else
+    (a cross-site form, say) is answered without a Set-Cookie, so it can't sign a
+    browser out by expiring its cookie either.
+    """
+    delivery = requested_delivery(request)
+    if delivery == "cookie" and not _same_origin(request):
+        raise errors.CsrfCheckFailed()
+    return delivery
+
+
 def presented_refresh_token(request: Request, body_token: str | None) -> PresentedToken:
     """The refresh token from the body or the cookie, and how the answer must travel."""
+    delivery = cookie_delivery(request)
     if body_token:
-        return PresentedToken(body_token, requested_delivery(request))
+        return PresentedToken(body_token, delivery)
     cookie_token = request.cookies.get(REFRESH_COOKIE)
     if cookie_token is None:
-        return PresentedToken(None, requested_delivery(request))
-    if requested_delivery(request) != "cookie" or not _same_origin(request):
+        return PresentedToken(None, delivery)
+    if delivery != "cookie":
         raise errors.CsrfCheckFailed()
     return PresentedToken(cookie_token, "cookie")
 

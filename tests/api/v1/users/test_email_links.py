@@ -237,3 +237,61 @@ async def test_resending_the_confirmation_mail(
     assert response.status_code == 202
     messages = await mailbox.wait_for(2)
     assert [m["Subject"] for m in messages] == ["Confirm your email address"] * 2
+
+
+async def reset_link(mail_client: AsyncClient, mailbox: Inbox, email: str) -> str:
+    """Register `email` and return the reset link's token mailed to it."""
+    await register(mail_client, email)
+    await mail_client.post("/v1/users/forgot-password", json={"email": email})
+    return mailbox.link_token((await mailbox.wait_for(2))[1], "/reset-password")
+
+
+async def test_a_reset_link_stops_working_once_the_email_changes(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    token = await reset_link(mail_client, mailbox, "ann@example.com")
+    access = await login(mail_client, "ann@example.com")
+    changed = await mail_client.patch(
+        "/v1/users/me",
+        headers=bearer(access),
+        json={"email": "ann@new.example.com", "current_password": PASSWORD},
+    )
+
+    reset = await mail_client.post(
+        "/v1/users/reset-password", json={"token": token, "password": "taken over now"}
+    )
+
+    assert changed.status_code == 200
+    assert (reset.status_code, reset.json()["code"]) == (400, "RESET_PASSWORD_BAD_TOKEN")
+    await login(mail_client, "ann@new.example.com")  # the password is still the owner's
+
+
+async def test_one_reset_link_used_by_concurrent_requests_resets_exactly_once(
+    mail_client: AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mailbox, _ = inbox
+    token = await reset_link(mail_client, mailbox, "ann@example.com")
+    passwords = [f"new password number {n}" for n in range(10)]
+
+    answers = await asyncio.gather(
+        *(
+            mail_client.post(
+                "/v1/users/reset-password", json={"token": token, "password": password}
+            )
+            for password in passwords
+        )
+    )
+
+    statuses = [answer.status_code for answer in answers]
+    assert sorted(statuses) == [204] + [400] * 9, statuses
+    assert {a.json()["code"] for a in answers if a.status_code == 400} == {
+        "RESET_PASSWORD_BAD_TOKEN"
+    }
+    winner = passwords[statuses.index(204)]
+    await login(mail_client, "ann@example.com", winner)
+    for loser in (p for p in passwords if p != winner):
+        refused = await mail_client.post(
+            "/v1/users/login", json={"email": "ann@example.com", "password": loser}
+        )
+        assert refused.status_code == 400

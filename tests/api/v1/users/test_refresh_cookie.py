@@ -112,3 +112,58 @@ async def test_production_cookies_are_secure(client_for: object) -> None:
         )
 
     assert "secure" in response.headers["set-cookie"].lower()
+
+
+LOGOUT = "/v1/users/logout"
+CROSS_SITE = {"Origin": "https://evil.example"}
+
+
+async def test_a_cross_site_logout_without_the_header_leaves_the_cookie_alone(
+    browser: AsyncClient,
+) -> None:
+    await cookie_login(browser)
+    [cookie] = [cookie for cookie in browser.cookies.jar if cookie.name == "refresh_token"]
+    browser.cookies.clear()  # SameSite=Strict: a cross-site form post carries no cookie
+
+    response = await browser.post(LOGOUT, headers=CROSS_SITE)
+
+    assert response.status_code == 204
+    assert "set-cookie" not in response.headers
+    browser.cookies.jar.set_cookie(cookie)
+    assert (await browser.post(REFRESH, headers=COOKIE_MODE)).status_code == 200
+
+
+async def test_a_cross_site_logout_with_the_cookie_is_refused_and_changes_nothing(
+    browser: AsyncClient,
+) -> None:
+    tokens = await cookie_login(browser)
+
+    without_header = await browser.post(LOGOUT, headers=CROSS_SITE)
+    with_header = await browser.post(LOGOUT, headers={**COOKIE_MODE, **CROSS_SITE})
+
+    for response in (without_header, with_header):
+        assert response.status_code == 403
+        assert response.json()["code"] == "CSRF_CHECK_FAILED"
+        assert "set-cookie" not in response.headers
+    me = await browser.get("/v1/users/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 200
+    assert (await browser.post(REFRESH, headers=COOKIE_MODE)).status_code == 200
+
+
+async def test_bearer_and_body_token_logouts_stay_idempotent_and_never_touch_cookies(
+    browser: AsyncClient,
+) -> None:
+    login = await browser.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD})
+    tokens = login.json()
+
+    answers = [
+        await browser.post(LOGOUT, headers=bearer(tokens["access_token"])),
+        await browser.post(LOGOUT, headers=bearer(tokens["access_token"])),
+        await browser.post(LOGOUT, json={"refresh_token": tokens["refresh_token"]}),
+        await browser.post(LOGOUT, json={"refresh_token": "not-a-token"}),
+        await browser.post(LOGOUT),
+    ]
+
+    assert [answer.status_code for answer in answers] == [204] * len(answers)
+    assert all("set-cookie" not in answer.headers for answer in answers)
+    assert (await browser.post(REFRESH, json=tokens)).status_code == 401
