@@ -30,6 +30,7 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
             manager = UserManager(
                 UserDatabase(session, User),
                 hasher=context.hasher,
+                password_policy=context.password_policy,
                 events=context.events,
                 sessions=SessionService(session, settings),
             )

@@ -15,6 +15,7 @@ from app.db.engine import (
 )
 from app.plugins import UserEvents
 from app.services.mail import Mailer, build_mailer
+from app.services.passwords import PasswordPolicy
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppContext:
     probe_engine: AsyncEngine  # /readyz's own connections, never the request pool's
     sessionmaker: async_sessionmaker[AsyncSession]
     hasher: PasswordHasher
+    password_policy: PasswordPolicy
     tokens: TokenSettings
     events: UserEvents
     throttle: Throttle
@@ -46,6 +48,9 @@ class AppContext:
                 rounds=settings.bcrypt_rounds,
                 concurrency=settings.hash_concurrency,
                 queue_limit=settings.hash_queue_limit,
+            ),
+            password_policy=PasswordPolicy(
+                service_name=settings.service_name, min_score=settings.password_min_score
             ),
             tokens=TokenSettings(
                 key=settings.signing_key(),

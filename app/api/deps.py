@@ -43,7 +43,11 @@ def get_user_manager(
     session: SessionDep, context: ContextDep, sessions: SessionsDep
 ) -> UserManager:
     return UserManager(
-        UserDatabase(session, User), hasher=context.hasher, events=context.events, sessions=sessions
+        UserDatabase(session, User),
+        hasher=context.hasher,
+        password_policy=context.password_policy,
+        events=context.events,
+        sessions=sessions,
     )
 
 

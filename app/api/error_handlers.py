@@ -52,7 +52,7 @@ async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(error, TooManyRequests | ServiceBusy):
         headers = {"Retry-After": str(error.retry_after_seconds)}
-    return error_response(error.status_code, error.code, error.message, headers)
+    return error_response(error.status_code, error.code, error.message, headers, **error.extra)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

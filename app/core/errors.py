@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ErrorCode(StrEnum):
@@ -49,6 +49,13 @@ class FieldError(BaseModel):
     message: str
 
 
+class PasswordErrorBody(ErrorBody):
+    reason: str = Field(
+        description="Why the password was refused: too_short, too_long, invisible, "
+        "contains_email, contains_service_name, common or too_guessable."
+    )
+
+
 class ValidationErrorBody(ErrorBody):
     errors: list[FieldError]
 
@@ -64,6 +71,11 @@ class AppError(Exception):
         if message is not None:
             self.message = message
         super().__init__(self.message)
+
+    @property
+    def extra(self) -> dict[str, str]:
+        """More machine-readable fields for the body, next to `code` and `message`."""
+        return {}
 
     @classmethod
     def openapi(cls) -> dict[int | str, dict[str, Any]]:
@@ -91,9 +103,36 @@ class UserAlreadyExists(AppError):
     message = "An account with this email already exists."
 
 
-class InvalidPassword(AppError):
-    code = ErrorCode.REGISTER_INVALID_PASSWORD
+class PasswordRefused(AppError):
+    """A password the policy refuses; `reason` is a stable code for the frontend."""
+
+    code: ErrorCode
     message = "The password does not meet the password policy."
+    reason = "too_short"  # the example in the API docs; each instance carries its own
+
+    def __init__(self, message: str | None = None, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+    @property
+    def extra(self) -> dict[str, str]:
+        return {"reason": self.reason}
+
+    @classmethod
+    def openapi(cls) -> dict[int | str, dict[str, Any]]:
+        example = {"code": cls.code, "message": cls.message, "reason": cls.reason}
+        return {
+            cls.status_code: {
+                "model": PasswordErrorBody,
+                "description": cls.message,
+                "content": {"application/json": {"example": example}},
+            }
+        }
+
+
+class InvalidPassword(PasswordRefused):
+    code = ErrorCode.REGISTER_INVALID_PASSWORD
 
 
 class BadCredentials(AppError):
@@ -116,7 +155,7 @@ class EmailTaken(AppError):
     message = "Another account already uses this email."
 
 
-class InvalidNewPassword(AppError):
+class InvalidNewPassword(PasswordRefused):
     code = ErrorCode.UPDATE_USER_INVALID_PASSWORD
     message = "The new password does not meet the password policy."
 
@@ -209,7 +248,7 @@ class ResetTokenInvalid(AppError):
     message = "This password reset link is invalid, expired or already used. Ask for a new one."
 
 
-class InvalidResetPassword(AppError):
+class InvalidResetPassword(PasswordRefused):
     code = ErrorCode.RESET_PASSWORD_INVALID_PASSWORD
     message = "The new password does not meet the password policy."
 

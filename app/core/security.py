@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,17 @@ REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
 LEEWAY_SECONDS = 5
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
 T = TypeVar("T")
+STAND_IN_PASSWORD = "not-the-password"  # noqa: S105 (verified against the dummy hash only)
+
+
+def normalize_password(password: str) -> str:
+    """NFKC, as NIST SP 800-63B asks: the same password typed on any keyboard, composed or
+    decomposed, with full-width or ligature forms, is the same password."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def _fits(password: str) -> bool:
+    return len(password.encode()) <= MAX_PASSWORD_BYTES
 
 
 class PasswordHasher:
@@ -52,11 +64,13 @@ class PasswordHasher:
         return self._helper
 
     async def hash(self, password: str) -> str:
+        password = normalize_password(password)
         return await self._in_thread(self._helper.hash, password)
 
     async def verify(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
-        """Check a password; the second value is a fresh hash when the cost setting changed."""
-        if len(password.encode()) > MAX_PASSWORD_BYTES:
+        """Check a password; the second value is a fresh hash when the stored one should be
+        replaced (the cost setting changed, or it was made from an un-normalised form)."""
+        if not _fits(password) and not _fits(normalize_password(password)):
             # Can't be right (we never store such a hash); spend the same time anyway.
             await self.waste_time()
             return False, None
@@ -64,12 +78,22 @@ class PasswordHasher:
         return await self._in_thread(self._verify_sync, password, hashed_password, dummy_hash)
 
     def _verify_sync(self, password: str, hashed: str, dummy: str) -> tuple[bool, str | None]:
+        normalized = normalize_password(password)
+        # Hashes made before passwords were normalised hold the form as typed: try that
+        # too (a second bcrypt only for input that NFKC changes), and replace it on a match.
+        candidates = [form for form in dict.fromkeys((normalized, password)) if _fits(form)]
         try:
-            return self._helper.verify_and_update(password, hashed)
+            for form in candidates:
+                valid, new_hash = self._helper.verify_and_update(form, hashed)
+                if valid:
+                    if form != normalized and _fits(normalized):
+                        return True, self._helper.hash(normalized)
+                    return True, new_hash
         except (UnknownHashError, ValueError):
             # A locked, corrupt or foreign hash matches nothing; do the same work anyway.
-            self._helper.verify_and_update(password, dummy)
-            return False, None
+            for form in candidates:
+                self._helper.verify_and_update(form, dummy)
+        return False, None
 
     async def prepare(self) -> str:
         """Make the stand-in hash at start-up, so no login pays for it (or reveals it)."""
@@ -77,10 +101,13 @@ class PasswordHasher:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
 
-    async def waste_time(self) -> None:
-        """Do the work of one verification, so unknown accounts answer as slowly as known ones."""
+    async def waste_time(self, password: str = STAND_IN_PASSWORD) -> None:
+        """Do the work of verifying `password`, so unknown accounts answer as slowly as known
+        ones (input that NFKC changes costs two bcrypt runs either way)."""
+        if not _fits(password) and not _fits(normalize_password(password)):
+            password = STAND_IN_PASSWORD  # verify() spends one run on such input too
         dummy_hash = await self.prepare()
-        await self._in_thread(self._helper.verify_and_update, "not-the-password", dummy_hash)
+        await self._in_thread(self._verify_sync, password, dummy_hash, dummy_hash)
 
     async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
         if self._jobs >= self._queue_limit:

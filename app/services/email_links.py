@@ -52,7 +52,7 @@ class EmailLinks:
         try:
             return await self.manager.change(user, {"password": password}, request)
         except errors.InvalidNewPassword as exc:
-            raise errors.InvalidResetPassword(exc.message) from exc
+            raise errors.InvalidResetPassword(exc.message, reason=exc.reason) from exc
 
     def verification_mail(self, user: User) -> Mail:
         token = self._token(

@@ -1,18 +1,22 @@
 """The one form an email address is stored and looked up in."""
 
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 
 
 def canonical_email(value: str) -> str:
-    """email-validator's normal form (NFC, Unicode domain), trimmed and lowercased.
+    """NFKC, then email-validator's normal form (Unicode domain), trimmed and lowercased.
 
-    Raises ValueError for a malformed address.
+    NFKC first, so a look-alike typed in full-width or other compatibility characters
+    (`ａｎｎ@example.com`) is the same account as the plain one, not a second account
+    next to it. Raises ValueError for a malformed address.
     """
     try:
-        normalized = validate_email(value.strip(), check_deliverability=False).normalized
+        normalized = validate_email(_nfkc(value), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
-    return normalized.lower()
+    return _nfkc(normalized.lower())
 
 
 def lookup_email(value: str) -> str:
@@ -20,4 +24,8 @@ def lookup_email(value: str) -> str:
     try:
         return canonical_email(value)
     except ValueError:
-        return value.strip().lower()
+        return _nfkc(value).lower()
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value.strip())

@@ -9,9 +9,11 @@
   them can hash on the loop, skip the policy, or commit behind the request's back.
 """
 
+import functools
 import uuid
 from typing import Any, NoReturn
 
+import anyio
 from fastapi import Request
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users import BaseUserManager, UUIDIDMixin, schemas
@@ -24,7 +26,7 @@ from app.db.crud import user as crud
 from app.db.models import User
 from app.plugins import UserEvents
 from app.services.emails import canonical_email, lookup_email
-from app.services.passwords import password_problem
+from app.services.passwords import PasswordPolicy, PasswordProblem
 from app.services.sessions import SessionService
 
 
@@ -60,6 +62,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         user_db: UserDatabase,
         *,
         hasher: PasswordHasher,
+        password_policy: PasswordPolicy,
         events: UserEvents,
         sessions: SessionService,
     ):
@@ -67,6 +70,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         # with fastapi-users' default (Argon2 first).
         super().__init__(user_db, hasher.helper)
         self.hasher = hasher
+        self.password_policy = password_policy
         self.events = events
         self.sessions = sessions
 
@@ -79,8 +83,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         is_superuser: bool = False,
     ) -> User:
         """Create an account; privilege flags come only from trusted callers (the CLI)."""
-        if problem := password_problem(password, email=email):
-            raise errors.InvalidPassword(problem)
+        if problem := await self.password_problem(password, email=email):
+            raise errors.InvalidPassword(problem.message, reason=problem.reason)
         hashed_password = await self.hasher.hash(password)
         try:
             user = await self.user_db.create(
@@ -96,7 +100,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         user = await self.user_db.get_by_email(email)
         await self._release_connection()
         if user is None:
-            await self.hasher.waste_time()
+            await self.hasher.waste_time(password)
             return None
         valid, new_hash = await self.hasher.verify(password, user.hashed_password)
         if not valid or not user.is_active:
@@ -134,8 +138,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         elif "email" in values:
             values.setdefault("is_verified", False)  # a new address is unconfirmed
         if (password := values.pop("password", None)) is not None:
-            if problem := password_problem(password, email=new_email):
-                raise errors.InvalidNewPassword(problem)
+            if problem := await self.password_problem(password, email=new_email):
+                raise errors.InvalidNewPassword(problem.message, reason=problem.reason)
             values["hashed_password"] = await self.hasher.hash(password)
         if not values:
             return user
@@ -149,6 +153,13 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             await self.sessions.revoke_all(user.id, keep=keep_session)
         await self.events.emit("user_updated", updated, request)
         return updated
+
+    async def password_problem(self, password: str, *, email: str) -> PasswordProblem | None:
+        """The policy's verdict, computed in a worker thread: zxcvbn is pure Python and
+        takes milliseconds, which the event loop should spend serving others."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.password_policy.problem, password, email=email)
+        )
 
     async def remove(self, user: User, request: Request | None = None) -> None:
         await self.user_db.delete(user)
@@ -221,8 +232,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         )
 
     async def validate_password(self, password: str, user: schemas.BaseUserCreate | User) -> None:
-        if problem := password_problem(password, email=user.email):
-            raise errors.InvalidPassword(problem)
+        if problem := await self.password_problem(password, email=user.email):
+            raise errors.InvalidPassword(problem.message, reason=problem.reason)
 
     async def request_verify(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse("verification links come from EmailLinks.verification_mail")
