@@ -2,11 +2,13 @@
 
 import asyncio
 import time
+import unicodedata
 import uuid
 from typing import Any
 
 import jwt
 import pytest
+from pwdlib.hashers.bcrypt import BcryptHasher
 
 from app.core.errors import ServiceBusy
 from app.core.security import (
@@ -193,3 +195,68 @@ async def test_hasher_refuses_work_past_its_queue_limit_at_once_and_takes_it_aga
     assert refused[0].status_code == 503
     # The bound counts work in progress, not work ever done.
     assert await hasher.verify("a good password", hashed) == (True, None)
+
+
+NFC_PASSWORD = unicodedata.normalize("NFC", "crème brûlée à l'été")
+LIGATURES = "\ufb01nal \ufb02ight plan"  # "ﬁnal ﬂight plan": NFKC spells out the ligatures
+
+
+async def test_hasher_verifies_a_password_in_any_normal_form() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=2)
+    hashed = await hasher.hash(NFC_PASSWORD)
+
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        assert await hasher.verify(unicodedata.normalize(form, NFC_PASSWORD), hashed) == (
+            True,
+            None,
+        ), form
+
+
+async def test_hasher_stores_the_nfkc_form() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=1)
+
+    hashed = await hasher.hash(LIGATURES)
+
+    assert BcryptHasher().verify(unicodedata.normalize("NFKC", LIGATURES), hashed)
+
+
+async def test_hasher_accepts_a_hash_of_the_typed_form_and_offers_a_normalised_one() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=1)
+    old_hash = BcryptHasher(rounds=4).hash(LIGATURES)  # made before normalisation
+
+    valid, new_hash = await hasher.verify(LIGATURES, old_hash)
+
+    assert valid is True
+    assert new_hash is not None
+    assert BcryptHasher().verify(unicodedata.normalize("NFKC", LIGATURES), new_hash)
+    assert await hasher.verify("wrong " + LIGATURES, old_hash) == (False, None)
+
+
+async def test_hasher_measures_72_bytes_on_the_normalised_form() -> None:
+    hasher = PasswordHasher(rounds=4, concurrency=1)
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in "violettractorquietly1987ab")  # full-width
+    assert len(typed.encode()) > MAX_PASSWORD_BYTES
+
+    hashed = await hasher.hash(typed)
+
+    assert await hasher.verify(typed, hashed) == (True, None)
+
+
+async def test_hasher_waste_time_matches_verifying_input_that_nfkc_changes() -> None:
+    # Such input costs two bcrypt runs on a real account (normalised, then as typed); an
+    # unknown account must cost the same, or the time would tell which emails exist.
+    hasher = PasswordHasher(rounds=10, concurrency=1)
+    hashed = await hasher.hash("a good password")
+    await hasher.waste_time()
+
+    verify_seconds, waste_seconds = [], []
+    for _ in range(5):  # best of five on each side: load spikes only ever add time
+        started = time.perf_counter()
+        await hasher.verify(LIGATURES, hashed)
+        verify_seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await hasher.waste_time(LIGATURES)
+        waste_seconds.append(time.perf_counter() - started)
+
+    # One run instead of two would be a ratio near 0.5.
+    assert min(waste_seconds) >= 0.75 * min(verify_seconds), (waste_seconds, verify_seconds)
