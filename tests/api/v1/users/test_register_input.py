@@ -48,6 +48,11 @@ async def test_register_with_policy_breaking_password_is_400_with_the_reason(
     assert await _user_count(db_engine) == 0
 
 
+def _unguessable(first: int, count: int) -> str:
+    """`count` different characters from code point `first` on, in no guessable order."""
+    return "".join(chr(first + (i * 7) % count) for i in range(count))
+
+
 @pytest.mark.parametrize(
     "password", ["", "1234567", "x" * 73], ids=["empty", "7-chars", "73-characters"]
 )
@@ -63,8 +68,14 @@ async def test_register_with_password_outside_the_schemas_length_is_422(
 
 @pytest.mark.parametrize(
     "password",
-    ["12345678", "é" * 36, "€" * 24, "a" * 72, "😀" * 18],
-    ids=["8-chars", "72-bytes-accents", "72-bytes-euro", "72-ascii", "72-bytes-emoji"],
+    [
+        "Xk9#mQ2v",
+        _unguessable(0x430, 36),  # Cyrillic, 2 bytes each
+        _unguessable(0x4E00, 24),  # CJK, 3 bytes each
+        _unguessable(0x21, 72),  # ASCII punctuation, digits and letters
+        _unguessable(0x1F600, 18),  # emoji, 4 bytes each
+    ],
+    ids=["8-chars", "72-bytes-2-byte", "72-bytes-3-byte", "72-ascii", "72-bytes-emoji"],
 )
 async def test_register_accepts_passwords_from_8_characters_to_72_bytes_and_they_log_in(
     client: AsyncClient, password: str
