@@ -51,9 +51,11 @@ def run_sync(connection: Connection) -> None:
 
 async def run_migrations_online() -> None:
     engine = create_engine(settings(), bounded_commands=False)
-    async with engine.connect() as connection:
-        await connection.run_sync(run_sync)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_sync)
+    finally:
+        await engine.dispose()  # a failed migration must not leave a connection open
 
 
 if context.is_offline_mode():
