@@ -93,9 +93,10 @@ class PasswordPolicy:
                 f"The password must be at most {MAX_PASSWORD_BYTES} bytes long in UTF-8 "
                 "(letters with accents and other symbols take 2 to 4 bytes each).",
             )
-        lowered = password.casefold()
-        email_words = email_context(email)
-        if (email and email.casefold() in lowered) or _mostly(lowered, email_words):
+        lowered = password.lower()
+        address = normalize_password(email).strip().lower()
+        email_words = email_context(address)
+        if (address and address in lowered) or _mostly(lowered, email_words):
             return PasswordProblem(
                 Reason.CONTAINS_EMAIL,
                 "The password must not be built from your email address: add words or "
@@ -132,17 +133,17 @@ class PasswordPolicy:
 
 
 def email_context(email: str) -> list[str]:
-    """The words of an email an attacker would try: the local part, its pieces, the
-    domain's labels but the last (`com`), longest first."""
-    local, _, domain = email.casefold().rpartition("@")
+    """The words of a (lowercase) email an attacker would try: the local part, its
+    pieces, the domain's labels but the last (`com`), longest first."""
+    local, _, domain = email.rpartition("@")
     words = {local, *re.split(r"[._+\-]", local), *domain.split(".")[:-1]}
-    return sorted((w for w in words if len(w) >= MIN_CONTEXT_WORD), key=len, reverse=True)
+    return sorted((w for w in words if len(w) >= MIN_CONTEXT_WORD), key=lambda w: (-len(w), w))
 
 
 def service_context(name: str) -> list[str]:
-    folded = normalize_password(name).casefold()
+    folded = normalize_password(name).lower()
     words = {folded, re.sub(r"\W+", "", folded), *re.split(r"\W+", folded)}
-    return sorted((w for w in words if len(w) >= MIN_CONTEXT_WORD), key=len, reverse=True)
+    return sorted((w for w in words if len(w) >= MIN_CONTEXT_WORD), key=lambda w: (-len(w), w))
 
 
 def _mostly(password: str, words: list[str]) -> bool:
@@ -164,9 +165,7 @@ def guessability(password: str, context: list[str]) -> tuple[int, str]:
     bounded = _bounded_l33t(password)
     with _scoring_lock:
         dictionaries = matching.RANKED_DICTIONARIES
-        dictionaries["user_inputs"] = matching.build_ranked_dict(
-            [word.casefold() for word in context]
-        )
+        dictionaries["user_inputs"] = matching.build_ranked_dict([word.lower() for word in context])
         result = scoring.most_guessable_match_sequence(
             bounded, matching.omnimatch(bounded, dictionaries)
         )

@@ -8,16 +8,29 @@ const EMAIL_MAX_LENGTH = 254;
 // One @, no spaces, and a dot inside the domain part: the shape the server's
 // email validator accepts for real addresses.
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+// Characters that show nothing: controls, format characters (zero-width
+// space, BOM, ...), separators, lone combining marks, unassigned code points,
+// and letters that render blank (Hangul fillers, the Braille blank).
+const INVISIBLE = /^[\p{C}\p{Z}\p{M}\s\u115F\u1160\u3164\uFFA0\u2800]*$/u;
+// Controls and format characters don't count toward the minimum length.
+const UNCOUNTED = /[\p{Cc}\p{Cf}]/gu;
+// Email words shorter than this are too common inside ordinary words to refuse.
+const MIN_CONTEXT_WORD = 3;
 
 const encoder = new TextEncoder();
 
-export function passwordBytes(password) {
-  return encoder.encode(password).length;
+/** The form the server checks and stores (NFKC, as NIST SP 800-63B asks). */
+export function normalisePassword(password) {
+  return password.normalize("NFKC");
 }
 
-/** Characters as the server counts them (code points, like Python's len()). */
+export function passwordBytes(password) {
+  return encoder.encode(normalisePassword(password)).length;
+}
+
+/** Characters as the server counts them: code points of the NFKC form, less invisible formatting. */
 export function passwordChars(password) {
-  return [...password].length;
+  return [...normalisePassword(password).replace(UNCOUNTED, "")].length;
 }
 
 export function normaliseEmail(value) {
@@ -48,9 +61,16 @@ export function checkEmail(value) {
   return null;
 }
 
-/** Rules for a password being set (registration, change, reset); email: the account's, if known. */
+/**
+ * Rules for a password being set (registration, change, reset); email: the
+ * account's, if known. These are the server's rules that need no data: it
+ * also refuses the 30,000 most common passwords, the service's name and easily
+ * guessed ones, and its answer (with the reason) is shown the same way.
+ */
 export function checkNewPassword(password, email = "") {
   if (password === "") return "Enter a password.";
+  const normal = normalisePassword(password);
+  if (INVISIBLE.test(normal)) return "A password can't be only spaces or invisible characters.";
   if (passwordChars(password) < PASSWORD_MIN_CHARS) {
     return `Use at least ${PASSWORD_MIN_CHARS} characters.`;
   }
@@ -58,12 +78,30 @@ export function checkNewPassword(password, email = "") {
   if (bytes > PASSWORD_MAX_BYTES) {
     return `This password is ${bytes} bytes long; the limit is ${PASSWORD_MAX_BYTES}. Accented letters and emoji take 2 to 4 bytes each.`;
   }
-  if (password.trim() === "") return "A password can't be only spaces.";
-  const address = normaliseEmail(email).toLowerCase();
-  if (address && password.toLowerCase().includes(address)) {
-    return "Your password can't contain your email address.";
+  const lowered = normal.toLowerCase();
+  const address = normaliseEmail(email).normalize("NFKC").toLowerCase();
+  if (address && (lowered.includes(address) || mostly(lowered, emailWords(address)))) {
+    return "Your password can't be built from your email address. Add words or characters of your own.";
   }
   return null;
+}
+
+/** The parts of an email an attacker would try first, longest first (as the server has them). */
+function emailWords(address) {
+  const at = address.lastIndexOf("@");
+  const local = at < 0 ? "" : address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const words = new Set([local, ...local.split(/[._+-]/), ...domain.split(".").slice(0, -1)]);
+  return [...words]
+    .filter((word) => [...word].length >= MIN_CONTEXT_WORD)
+    .sort((a, b) => [...b].length - [...a].length || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** True when the password is little more than these words. */
+function mostly(password, words) {
+  let rest = password;
+  for (const word of words) rest = rest.split(word).join("");
+  return rest !== password && [...rest.replace(UNCOUNTED, "")].length < PASSWORD_MIN_CHARS;
 }
 
 /** An existing password only has to be there; the server decides if it's right. */

@@ -70,6 +70,25 @@ async def test_an_address_only_the_server_refuses_is_explained_at_the_email_fiel
     await expect(error).to_contain_text("special-use or reserved")
 
 
+async def test_a_common_password_only_the_server_refuses_is_explained_at_the_password_field(
+    page: Page, watch: PageWatch
+) -> None:
+    watch.expect_http_error("POST", "/v1/users/", 400)
+    await page.goto("/register")
+    await page.get_by_label("Email address").fill(unique_email())
+    await page.get_by_label("Password", exact=True).fill("baseball1")
+    await page.get_by_role("button", name="Create account").click()
+
+    password = page.get_by_label("Password", exact=True)
+    await expect(password).to_be_focused()
+    await expect(password).to_have_attribute("aria-invalid", "true")
+    description = await password.get_attribute("aria-describedby")
+    assert description
+    error = page.locator(f"#{description.split()[-1]}")
+    await expect(error).to_contain_text("This password can't be used.")
+    await expect(error).to_contain_text("most common")
+
+
 async def test_too_many_login_attempts_say_how_long_to_wait(
     strict_limits_page: Page, watch: PageWatch, strict_limits_server: LiveServer
 ) -> None:
