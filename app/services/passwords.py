@@ -6,7 +6,6 @@ the account (its email, the service's name), and a floor on zxcvbn's guessabilit
 Every rule looks at the NFKC form, the one the hasher stores.
 """
 
-import math
 import re
 import threading
 import unicodedata
@@ -26,6 +25,10 @@ DEFAULT_MIN_SCORE = 2  # zxcvbn: at least ~10^6 guesses ("somewhat guessable" is
 # the readings multiply, and a symbol-heavy 72-byte input costs it over half a second.
 # Scoring at most this many readings keeps every password within a few milliseconds.
 MAX_L33T_READINGS = 4
+# zxcvbn's cost grows with the square of the length; longer passwords are scored on this
+# many characters first, and in full only when those alone are too guessable.
+SCORED_PREFIX = 32
+_L33T_SYMBOLS = frozenset(char for subs in matching.L33T_TABLE.values() for char in subs)
 # Context words shorter than this are too common inside ordinary words to forbid.
 MIN_CONTEXT_WORD = 3
 
@@ -114,7 +117,7 @@ class PasswordPolicy:
                 "This password is one of the most common ones, which attackers try first. "
                 "Choose another: a few unrelated words make a strong one.",
             )
-        if self.min_score > 0:
+        if self.min_score > 0 and not self._prefix_clears_floor(password, email_words):
             score, hint = guessability(password, [*email_words, self.service_name])
             if score < self.min_score:
                 return PasswordProblem(
@@ -130,6 +133,14 @@ class PasswordPolicy:
                     ),
                 )
         return None
+
+    def _prefix_clears_floor(self, password: str, email_words: list[str]) -> bool:
+        """True when a long password's first SCORED_PREFIX characters alone clear the
+        score floor: more characters only add guesses, and scoring 72 costs ~5× 32."""
+        if len(password) <= SCORED_PREFIX:
+            return False
+        score, _ = guessability(password[:SCORED_PREFIX], [*email_words, self.service_name])
+        return score >= self.min_score
 
 
 def email_context(email: str) -> list[str]:
@@ -162,7 +173,7 @@ _scoring_lock = threading.Lock()
 
 def guessability(password: str, context: list[str]) -> tuple[int, str]:
     """zxcvbn's score (0..4) of `password` and its warning, with bounded cost."""
-    bounded = _bounded_l33t(password)
+    bounded = bounded_l33t(password)
     with _scoring_lock:
         dictionaries = matching.RANKED_DICTIONARIES
         dictionaries["user_inputs"] = matching.build_ranked_dict([word.lower() for word in context])
@@ -174,25 +185,22 @@ def guessability(password: str, context: list[str]) -> tuple[int, str]:
     return score, f"{warning.rstrip('.')}." if warning else ""
 
 
-def _bounded_l33t(password: str) -> str:
+def bounded_l33t(password: str) -> str:
     """`password` with the l33t symbols past the reading budget swapped for plain
     private-use characters: zxcvbn then sees them as random symbols (brute force), which
     only makes the estimate stricter, and its l33t search stays small."""
-    readings: dict[str, set[str]] = {}
+    kept = ""
     swapped: dict[str, str] = {}
-    out = []
-    for char in password:
-        letters = [letter for letter, subs in matching.L33T_TABLE.items() if char in subs]
-        if letters and char not in swapped:
-            trial = {letter: readings.get(letter, set()) | {char} for letter in letters}
-            merged = {**readings, **trial}
-            if math.prod(len(subs) for subs in merged.values()) <= MAX_L33T_READINGS:
-                readings = merged
-            else:
-                # Far apart code points, so zxcvbn reads no sequence (abc, 135) into them.
-                swapped[char] = chr(0xE000 + 16 * len(swapped))
-        out.append(swapped.get(char, char))
-    return "".join(out)
+    for char in dict.fromkeys(password):
+        if char not in _L33T_SYMBOLS:
+            continue
+        table = matching.relevant_l33t_subtable(kept + char, matching.L33T_TABLE)
+        if len(matching.enumerate_l33t_subs(table)) <= MAX_L33T_READINGS:
+            kept += char
+        else:
+            # Far apart code points, so zxcvbn reads no sequence (abc, 135) into them.
+            swapped[char] = chr(0xE000 + 16 * len(swapped))
+    return "".join(swapped.get(char, char) for char in password)
 
 
 def password_problem(
