@@ -83,7 +83,8 @@ async def register_user(
     request: Request,
 ) -> User:
     """Create an account and email it a confirmation link. Emails are case-insensitive;
-    passwords need 8 characters and at most 72 bytes."""
+    passwords need 8 characters and at most 72 bytes, and common or easily guessed ones
+    (or ones built from the email) are refused with a `reason`."""
     await context.throttle.registration(email=body.email, address=client_address(request))
     user = await manager.register(email=body.email, password=body.password, request=request)
     background.add_task(deliver, context.mailer, links.verification_mail(user))
