@@ -23,7 +23,7 @@ DEFAULT_SERVICE_NAME = "Auth service"
 DEFAULT_MIN_SCORE = 2  # zxcvbn: at least ~10^6 guesses ("somewhat guessable" is refused)
 # zxcvbn tries every reading of l33t symbols (`1` as i or l, `(`/`{`/`[`/`<` as c, ...);
 # the readings multiply, and a symbol-heavy 72-byte input costs it over half a second.
-# Scoring at most this many readings keeps every password within a few milliseconds.
+# At most this many readings keeps the worst input to tens of milliseconds (bench/).
 MAX_L33T_READINGS = 4
 # zxcvbn's cost grows with the square of the length; longer passwords are scored on this
 # many characters first, and in full only when those alone are too guessable.
@@ -172,7 +172,12 @@ _scoring_lock = threading.Lock()
 
 
 def guessability(password: str, context: list[str]) -> tuple[int, str]:
-    """zxcvbn's score (0..4) of `password` and its warning, with bounded cost."""
+    """zxcvbn's score (0..4) of `password` and its warning, with bounded cost.
+
+    This is what `zxcvbn.zxcvbn()` does, less its timing and feedback extras, with the
+    l33t budget applied first: the function itself offers no way to bound that search.
+    (zxcvbn is pinned; types-zxcvbn types these modules.)
+    """
     bounded = bounded_l33t(password)
     with _scoring_lock:
         dictionaries = matching.RANKED_DICTIONARIES
