@@ -117,6 +117,21 @@ def test_a_zero_timeout_or_limit_is_refused(name: str) -> None:
         build(**{name: 0})
 
 
+@pytest.mark.parametrize(
+    ("name", "value"), [("password_min_score", -1), ("password_min_score", 5), ("service_name", "")]
+)
+def test_password_policy_settings_out_of_range_are_refused(name: str, value: object) -> None:
+    with pytest.raises(ValidationError):
+        build(**{name: value})
+
+
+def test_password_policy_settings_default_to_a_score_floor_and_a_name() -> None:
+    settings = build()
+
+    assert settings.password_min_score == 2
+    assert settings.service_name == "Auth service"
+
+
 def test_unknown_app_env_is_refused() -> None:
     with pytest.raises(ValidationError):
         build(app_env="staging")
