@@ -125,9 +125,9 @@ def measure() -> str:
         *(f"| {name} | {_summary(samples)} |" for name, samples in rows),
         "",
         "The check runs once per new password (registration, PATCH /me, admin set, reset), in",
-        "a worker thread, next to the bcrypt hash of that password; logins don't run it. By",
-        f"median, bcrypt costs {ratio(bcrypt, typical):.0f}× the check on realistic passwords and "
-        f"{ratio(bcrypt, worst):.0f}× on the worst case. A password longer than 32 characters",
+        "a worker thread, next to the bcrypt hash of that password; logins don't run it.",
+        f"By median, bcrypt costs {ratio(bcrypt, typical):.0f}× the check on realistic passwords",
+        f"and {ratio(bcrypt, worst):.0f}× on the worst case. A password longer than 32 characters",
         "is scored on its first 32 when those alone clear the floor (SCORED_PREFIX), else in",
         "full; without the l33t budget (MAX_L33T_READINGS) zxcvbn's cost grows with every",
         "symbol that could stand for a letter (the zxcvbn-alone row).",
