@@ -27,5 +27,10 @@ def lookup_email(value: str) -> str:
         return _nfkc(value).lower()
 
 
+def email_fragment(value: str) -> str:
+    """Part of an address, for searching: in the stored form, so `ＡＮＮ` finds `ann@…`."""
+    return _nfkc(value).lower()
+
+
 def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value.strip())

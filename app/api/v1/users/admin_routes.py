@@ -12,6 +12,7 @@ from app.core import errors
 from app.core.errors import responses
 from app.db.crud import user as crud
 from app.db.models import User
+from app.services.emails import email_fragment
 
 router = APIRouter(prefix="/v1/users", tags=["users (superuser)"])
 
@@ -43,7 +44,12 @@ async def list_users(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> UserPage:
     """Page through accounts, oldest first, optionally filtered by part of the email."""
-    users, total = await crud.list_users(session, email_contains=email, limit=limit, offset=offset)
+    users, total = await crud.list_users(
+        session,
+        email_contains=email_fragment(email) if email else None,
+        limit=limit,
+        offset=offset,
+    )
     return UserPage(
         items=[UserRead.model_validate(user) for user in users],
         total=total,

@@ -179,3 +179,15 @@ async def test_mail_for_a_lookalike_address_goes_to_the_stored_address(
     messages: list[Any] = await mailbox.wait_for(2)
     assert messages[1]["To"] == "ann@example.com"
     assert "/reset-password#token=" in messages[1].get_payload()
+
+
+async def test_admin_search_finds_an_account_by_a_fullwidth_fragment(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    await register(client, "ann@example.com")
+
+    page = await client.get(
+        "/v1/users/", params={"email": fullwidth("ANN")}, headers=bearer(superuser_token)
+    )
+
+    assert [item["email"] for item in page.json()["items"]] == ["ann@example.com"]
