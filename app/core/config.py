@@ -38,11 +38,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "auth-service:access"
     jwt_issuer: str = "auth-service"
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
+    hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting
     service_name: str = Field(default="Auth service", min_length=1, max_length=100)
     # zxcvbn score (0-4) a new password needs; 0 turns that check off (the others stay).
     password_min_score: int = Field(default=2, ge=0, le=4)
-    hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
-    hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting
     shutdown_timeout_seconds: int = Field(default=10, ge=1, le=300)  # also in the Procfile
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Request line and headers together; the same cap as h11's default and Node's.
