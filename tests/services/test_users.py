@@ -69,6 +69,7 @@ async def manager_for(settings: Settings) -> AsyncIterator[tuple[UserManager, Ap
                 UserManager(
                     UserDatabase(session, User),
                     hasher=context.hasher,
+                    password_policy=context.password_policy,
                     events=context.events,
                     sessions=sessions,
                 ),
