@@ -10,40 +10,55 @@ import getpass
 import os
 import sys
 
+from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
 
 from app.api.v1.users.schemas import EmailAddress
-from app.context import AppContext
+from app.bootstrap import build_events, started
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
+from app.core.events import EventType
 from app.db.models import User
-from app.plugins import UserEvents
 from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
+CLI_AGENT = "app.cli"
+
 
 async def create_superuser(settings: Settings, email: str, password: str | None) -> str:
-    """Create a superuser, or promote the existing account with this email."""
-    context = AppContext.build(settings, UserEvents())
-    try:
-        async with context.sessionmaker() as session, session.begin():
-            manager = UserManager(
-                UserDatabase(session, User),
-                hasher=context.hasher,
-                password_policy=context.password_policy,
-                events=context.events,
-                sessions=SessionService(session, settings),
-            )
-            existing = await manager.user_db.get_by_email(email)
-            if existing is not None:
-                await manager.change(existing, {"is_superuser": True, "is_active": True})
-                return f"Promoted {email} to superuser."
-            await manager.register(
-                email=email, password=password or _ask_password(), is_superuser=True
-            )
-            return f"Created superuser {email}."
-    finally:
-        await context.engine.dispose()
+    """Create a superuser, or promote the existing account with this email.
+
+    Starts like the app (audit log, notifications, plugins) and closes all it opened.
+    """
+    # Plugins may add routes to this app; the CLI serves none.
+    events = build_events(settings, FastAPI())
+    async with started(settings, events) as context:
+        async with context.sessionmaker() as session:
+            async with session.begin():
+                emitter = events.bind(session, context.sessionmaker, user_agent=CLI_AGENT)
+                manager = UserManager(
+                    UserDatabase(session, User),
+                    hasher=context.hasher,
+                    password_policy=context.password_policy,
+                    events=emitter,
+                    sessions=SessionService(session, settings, emitter),
+                )
+                existing = await manager.user_db.get_by_email(email)
+                if existing is not None:
+                    user = await manager.change(existing, {"is_superuser": True, "is_active": True})
+                    message = f"Promoted {email} to superuser."
+                else:
+                    user = await manager.register(
+                        email=email, password=password or _ask_password(), is_superuser=True
+                    )
+                    message = f"Created superuser {email}."
+                await emitter.emit(
+                    EventType.SUPERUSER_CREATED,
+                    user_id=user.id,
+                    detail={"promoted": existing is not None},
+                )
+            await emitter.deliver_committed()
+        return message
 
 
 def _ask_password() -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.events import EventBus
 from app.core.rate_limits import Throttle
 from app.core.security import PasswordHasher, TokenSettings
 from app.db.engine import (
@@ -13,7 +14,6 @@ from app.db.engine import (
     create_probe_engine,
     create_sessionmaker,
 )
-from app.plugins import UserEvents
 from app.services.mail import Mailer, build_mailer
 from app.services.passwords import PasswordPolicy
 
@@ -27,7 +27,7 @@ class AppContext:
     hasher: PasswordHasher
     password_policy: PasswordPolicy
     tokens: TokenSettings
-    events: UserEvents
+    events: EventBus
     throttle: Throttle
     mailer: Mailer
 
@@ -37,7 +37,7 @@ class AppContext:
         await self.probe_engine.dispose()
 
     @classmethod
-    def build(cls, settings: Settings, events: UserEvents) -> "AppContext":
+    def build(cls, settings: Settings, events: EventBus) -> "AppContext":
         engine = create_engine(settings)
         return cls(
             settings=settings,

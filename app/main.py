@@ -19,11 +19,11 @@ from app.api.middleware import (
     ShutdownCutoff,
 )
 from app.api.openapi import install_openapi
+from app.api.v1.audit import routes as audit_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
-from app.context import AppContext
+from app.bootstrap import build_events, started
 from app.core.config import Settings, get_settings
-from app.plugins import UserEvents, load_plugins
-from app.services.sessions import purge_periodically
+from app.services.maintenance import purge_periodically
 from app.web.frontend import mount_frontend
 
 logger = logging.getLogger(__name__)
@@ -32,27 +32,24 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
-    events = UserEvents()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = app.state.context = AppContext.build(settings, events)
-        await context.hasher.prepare()
-        purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
-        try:
-            yield
-        finally:
-            # uvicorn has drained the requests (--timeout-graceful-shutdown); a purge round
-            # is only housekeeping that the next start repeats, so it stops now.
-            purge.cancel()
+        async with started(settings, events) as context:
+            app.state.context = context
+            purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
             try:
-                # Bounded too: closing connections to a database that stopped answering
-                # must not keep a stopping process alive (the OS closes what is left).
-                async with asyncio.timeout(settings.shutdown_timeout_seconds):
-                    await asyncio.gather(purge, return_exceptions=True)
-                    await context.close()
-            except TimeoutError:
-                logger.warning("Shutdown: gave up closing connections after the timeout")
+                yield
+            finally:
+                # uvicorn has drained the requests (--timeout-graceful-shutdown); a purge
+                # round is only housekeeping that the next start repeats, so it stops now,
+                # and a round stuck on a database that stopped answering can't hold it up.
+                purge.cancel()
+                try:
+                    async with asyncio.timeout(settings.shutdown_timeout_seconds):
+                        await asyncio.gather(purge, return_exceptions=True)
+                except TimeoutError:
+                    logger.warning("Shutdown: gave up waiting for the purge round")
 
     app = FastAPI(
         title="Auth service",
@@ -69,9 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(session_routes.router)
     app.include_router(email_routes.router)
+    # Before admin_routes, whose /v1/users/{user_id} would otherwise catch /v1/users/me/events.
+    app.include_router(audit_routes.me_router)
     app.include_router(admin_routes.router)
-    for plugin in load_plugins(settings.plugins):
-        plugin.setup(app, events)
+    app.include_router(audit_routes.router)
+    events = build_events(settings, app)
     mount_frontend(app)
 
     if settings.cors_origins:

@@ -4,12 +4,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import BackgroundTasks, Depends, HTTPException, Request, status
 from fastapi_users import FastAPIUsers
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.client import client_of
 from app.context import AppContext
+from app.core.events import Emitter
 from app.core.security import verify_token
 from app.db.models import User
 from app.db.session import get_session
@@ -32,21 +34,39 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_sessions(session: SessionDep, context: ContextDep) -> SessionService:
-    return SessionService(session, context.settings)
+def get_events(
+    request: Request, session: SessionDep, context: ContextDep, background: BackgroundTasks
+) -> Emitter:
+    """The event bus for this request. After-commit handlers (notification mails) run as
+    background tasks: after the response, so after the commit, and not at all on an error."""
+    client = client_of(request)
+    return context.events.bind(
+        session,
+        context.sessionmaker,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+        schedule=background.add_task,
+    )
+
+
+EventsDep = Annotated[Emitter, Depends(get_events)]
+
+
+def get_sessions(session: SessionDep, context: ContextDep, events: EventsDep) -> SessionService:
+    return SessionService(session, context.settings, events)
 
 
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 
 
 def get_user_manager(
-    session: SessionDep, context: ContextDep, sessions: SessionsDep
+    session: SessionDep, context: ContextDep, sessions: SessionsDep, events: EventsDep
 ) -> UserManager:
     return UserManager(
         UserDatabase(session, User),
         hasher=context.hasher,
         password_policy=context.password_policy,
-        events=context.events,
+        events=events,
         sessions=sessions,
     )
 

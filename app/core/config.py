@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     refresh_token_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=120)
     session_purge_interval_seconds: int = Field(default=3600, ge=1)
+    audit_retention_days: int = Field(default=180, ge=1)
     cookie_secure: bool | None = None  # default: on in production
     jwt_audience: str = "auth-service:access"
     jwt_issuer: str = "auth-service"

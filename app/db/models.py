@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
-from sqlalchemy import DateTime, ForeignKey, Index, String, Uuid, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,3 +75,29 @@ class RefreshToken(Base):
         DateTime(timezone=True), index=True, nullable=False
     )
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """One security event (app/core/events.py). `user_id` is no foreign key: the record
+    outlives the account, and writing it never waits on a lock of the user's row."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_audit_events_type_occurred_at", "type", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # Indexed on its own for the retention purge and the superuser's unfiltered listing.
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True, nullable=False
+    )
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False
+    )

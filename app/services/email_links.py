@@ -13,6 +13,7 @@ from fastapi import Request
 
 from app.context import AppContext
 from app.core import errors
+from app.core.events import EventType
 from app.core.security import create_action_token, fingerprint, read_action_token
 from app.db.models import User
 from app.services.mail import Mail, reset_password_mail, verify_email_mail
@@ -32,6 +33,7 @@ class EmailLinks:
         user = await self.manager.user_db.get_by_email(email)
         if user is None or not user.is_active:
             return None
+        await self.manager.events.emit(EventType.PASSWORD_RESET_REQUESTED, user_id=user.id)
         token = self._token(
             RESET_PASSWORD,
             user,
@@ -50,7 +52,9 @@ class EmailLinks:
         if reset_state(user) != state or not user.is_active:
             raise errors.ResetTokenInvalid()
         try:
-            return await self.manager.change(user, {"password": password}, request)
+            return await self.manager.change(
+                user, {"password": password}, request, password_reset=True
+            )
         except errors.InvalidNewPassword as exc:
             raise errors.InvalidResetPassword(exc.message, reason=exc.reason) from exc
 

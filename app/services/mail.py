@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -94,5 +95,57 @@ def verify_email_mail(settings: Settings, *, to: str, token: str) -> Mail:
         (
             f"Confirm that {to} is your email address by opening this link:\n{link}\n\n"
             "If you didn't create an account, ignore this email."
+        ),
+    )
+
+
+def _when_and_where(when: datetime, ip_address: str | None, user_agent: str | None) -> str:
+    client = ip_address or "an unknown address"
+    if user_agent:
+        client += f" ({user_agent})"
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC from {client}"
+
+
+def email_changed_mail(
+    settings: Settings,
+    *,
+    to: str,
+    new_email: str,
+    when: datetime,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> Mail:
+    """To the address an account just left, so a takeover can't pass unnoticed."""
+    return Mail(
+        to,
+        "Your account's email address was changed",
+        (
+            f"The email address of your account was changed from {to} to {new_email} "
+            f"on {_when_and_where(when, ip_address, user_agent)}.\n\n"
+            "If this was you, there is nothing to do. If it wasn't, someone else may control "
+            "your account: contact the service's administrator at once."
+        ),
+    )
+
+
+def password_changed_mail(
+    settings: Settings,
+    *,
+    to: str,
+    reset: bool,
+    when: datetime,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> Mail:
+    how = "reset with an emailed link" if reset else "changed"
+    link = f"{settings.public_url.rstrip('/')}/forgot-password"
+    return Mail(
+        to,
+        "Your password was changed",
+        (
+            f"The password of your account {to} was {how} "
+            f"on {_when_and_where(when, ip_address, user_agent)}.\n\n"
+            "If this was you, there is nothing to do. If it wasn't, choose a new password now "
+            f"at {link} and check your account's sessions."
         ),
     )

@@ -9,17 +9,17 @@ session is revoked. Inside that window it gets the very successor it got the fir
 join the one chain, never start a parallel one that reuse detection would not see.
 """
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import errors
 from app.core.config import Settings
+from app.core.events import Emitter, EventType
 from app.core.security import new_refresh_token, refresh_token_digest, refresh_token_successor
 from app.db.crud import session as crud
 from app.db.models import AuthSession, User
@@ -54,9 +54,12 @@ def as_utc(moment: datetime) -> datetime:
 
 
 class SessionService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: Settings, events: Emitter | None = None
+    ) -> None:
         self.session = session
         self.settings = settings
+        self.events = events
         self.lifetime = timedelta(seconds=settings.refresh_token_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
 
@@ -88,6 +91,10 @@ class SessionService:
             raise errors.RefreshTokenInvalid()
         if stored.rotated_at is not None and now - as_utc(stored.rotated_at) > self.grace:
             await crud.revoke_sessions(self.session, user_id=user.id, only=auth_session.id, now=now)
+            if self.events is not None:
+                await self.events.emit(
+                    EventType.REFRESH_TOKEN_REUSED, user_id=user.id, session_id=auth_session.id
+                )
             # The request fails, but the revocation must outlive its rollback.
             await self.session.commit()
             raise errors.RefreshTokenReused()
@@ -134,17 +141,3 @@ class SessionService:
             self.session, session_id=auth_session.id, digest=digest, expires_at=now + self.lifetime
         )
         return token
-
-
-async def purge_periodically(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
-) -> None:
-    """Delete ended sessions every SESSION_PURGE_INTERVAL_SECONDS, for the app's lifetime."""
-    while True:
-        await asyncio.sleep(settings.session_purge_interval_seconds)
-        try:
-            async with sessionmaker() as session, session.begin():
-                purged = await SessionService(session, settings).purge()
-            logger.info("Purged %d ended sessions", purged)
-        except Exception:  # a failed round (database restarting) must not stop the loop
-            logger.exception("Session purge failed; retrying next round")

@@ -21,13 +21,21 @@ from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 from sqlalchemy.exc import IntegrityError
 
 from app.core import errors
+from app.core.events import Emitter, EventType
 from app.core.security import PasswordHasher
 from app.db.crud import user as crud
 from app.db.models import User
-from app.plugins import UserEvents
 from app.services.emails import canonical_email, lookup_email
 from app.services.passwords import PasswordPolicy, PasswordProblem
 from app.services.sessions import SessionService
+
+# Fields whose changes are reported, and the flag changes that are events of their own.
+TRACKED_FIELDS = ("email", "is_active", "is_superuser", "is_verified")
+FLAG_EVENTS = {
+    ("is_verified", True): EventType.EMAIL_VERIFIED,
+    ("is_active", False): EventType.ACCOUNT_DEACTIVATED,
+    ("is_active", True): EventType.ACCOUNT_REACTIVATED,
+}
 
 
 class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
@@ -63,7 +71,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         *,
         hasher: PasswordHasher,
         password_policy: PasswordPolicy,
-        events: UserEvents,
+        events: Emitter,
         sessions: SessionService,
     ):
         # Our bcrypt, so even code that reaches for the synchronous helper can't hash
@@ -92,7 +100,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             )
         except IntegrityError as exc:
             raise errors.UserAlreadyExists() from exc
-        await self.events.emit("user_registered", user, request)
+        await self.events.emit(EventType.REGISTERED, user_id=user.id)
         return user
 
     async def check_credentials(self, *, email: str, password: str) -> User | None:
@@ -101,9 +109,11 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self._release_connection()
         if user is None:
             await self.hasher.waste_time(password)
+            await self._login_failed(None, "unknown_email")
             return None
         valid, new_hash = await self.hasher.verify(password, user.hashed_password)
         if not valid or not user.is_active:
+            await self._login_failed(user.id, "inactive" if valid else "bad_password")
             return None
         if new_hash is not None:  # the cost setting changed since this hash was made
             await self.user_db.update(user, {"hashed_password": new_hash})
@@ -116,6 +126,9 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self._release_connection()
         valid, _ = await self.hasher.verify(current_password, user.hashed_password)
         if not valid:
+            await self.events.emit_failure(
+                EventType.CURRENT_PASSWORD_FAILED, user_id=user.id, actor_id=user.id
+            )
             raise errors.CurrentPasswordInvalid()
 
     async def change(
@@ -125,12 +138,16 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         request: Request | None = None,
         *,
         keep_session: uuid.UUID | None = None,
+        actor_id: uuid.UUID | None = None,
+        password_reset: bool = False,
     ) -> User:
         """Apply profile changes (`email`, `password`, flags) with the policy checks.
 
         A new email or password ends every session but `keep_session` (the one making the
-        change); deactivation ends them all.
+        change); deactivation ends them all. `actor_id` is the signed-in account making the
+        change (the user, or an admin); each kind of change is emitted as its own event.
         """
+        before = {name: getattr(user, name) for name in TRACKED_FIELDS}
         values = dict(changes)
         new_email = values.get("email", user.email)
         if "email" in values and values["email"] == user.email:
@@ -151,7 +168,14 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             await self.sessions.revoke_all(user.id)
         elif "email" in values or "hashed_password" in values:
             await self.sessions.revoke_all(user.id, keep=keep_session)
-        await self.events.emit("user_updated", updated, request)
+        await self._emit_changes(
+            updated,
+            before,
+            values,
+            actor_id=actor_id,
+            session_id=keep_session,
+            reset=password_reset,
+        )
         return updated
 
     async def password_problem(self, password: str, *, email: str) -> PasswordProblem | None:
@@ -161,9 +185,56 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             functools.partial(self.password_policy.problem, password, email=email)
         )
 
-    async def remove(self, user: User, request: Request | None = None) -> None:
+    async def remove(
+        self, user: User, request: Request | None = None, *, actor_id: uuid.UUID | None = None
+    ) -> None:
         await self.user_db.delete(user)
-        await self.events.emit("user_deleted", user, request)
+        by_admin = actor_id is not None and actor_id != user.id
+        await self.events.emit(
+            EventType.ADMIN_USER_DELETED if by_admin else EventType.ACCOUNT_DELETED,
+            user_id=user.id,
+            actor_id=actor_id,
+            detail={"email": user.email},
+        )
+
+    async def _emit_changes(
+        self,
+        user: User,
+        before: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        actor_id: uuid.UUID | None,
+        session_id: uuid.UUID | None,
+        reset: bool,
+    ) -> None:
+        common: dict[str, Any] = {
+            "user_id": user.id,
+            "actor_id": actor_id,
+            "session_id": session_id,
+        }
+        changed = [name for name in TRACKED_FIELDS if getattr(user, name) != before[name]]
+        if "hashed_password" in values:
+            changed.append("password")
+            password_event = EventType.PASSWORD_RESET if reset else EventType.PASSWORD_CHANGED
+            # The address is where the notification goes (app/services/notifications.py).
+            await self.events.emit(password_event, detail={"email": user.email}, **common)
+        if "email" in changed:
+            detail = {"old_email": before["email"], "new_email": user.email}
+            await self.events.emit(EventType.EMAIL_CHANGED, detail=detail, **common)
+        for name in TRACKED_FIELDS:
+            flag = getattr(user, name)
+            if flag != before[name] and (event := FLAG_EVENTS.get((name, flag))) is not None:
+                await self.events.emit(event, **common)
+        if actor_id is not None and actor_id != user.id and changed:
+            await self.events.emit(
+                EventType.ADMIN_USER_UPDATED, detail={"fields": sorted(changed)}, **common
+            )
+
+    async def _login_failed(self, user_id: uuid.UUID | None, reason: str) -> None:
+        # The login's request fails and rolls back; the record must not.
+        await self.events.emit_failure(
+            EventType.LOGIN_FAILED, user_id=user_id, detail={"reason": reason}
+        )
 
     async def _release_connection(self) -> None:
         """Call before hashing, when the request has only read so far.
@@ -175,9 +246,14 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.user_db.session.commit()
 
     async def on_after_login(
-        self, user: User, request: Request | None = None, response: Any = None
+        self,
+        user: User,
+        request: Request | None = None,
+        response: Any = None,
+        *,
+        session_id: uuid.UUID | None = None,
     ) -> None:
-        await self.events.emit("user_logged_in", user, request)
+        await self.events.emit(EventType.LOGIN_SUCCEEDED, user_id=user.id, session_id=session_id)
 
     # -- BaseUserManager's entry points -----------------------------------------------------
     # The inherited versions hash with the synchronous helper on the event loop, skip the

@@ -3,18 +3,17 @@
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
 from app.main import create_app
-from app.plugins import UserEvents
+from app.plugins import EventBus, EventType, SecurityEvent
 from tests.api.test_middleware import assert_security_headers
 from tests.conftest import PASSWORD, bearer, make_settings, register
 
@@ -62,11 +61,11 @@ class FailingPlugin:
 
     name = "failing"
 
-    def setup(self, app: FastAPI, events: UserEvents) -> None:
-        async def explode(user: Any, request: Request | None) -> None:
+    def setup(self, app: FastAPI, events: EventBus) -> None:
+        async def explode(event: SecurityEvent, session: AsyncSession) -> None:
             raise RuntimeError(SECRET_IN_HANDLER)
 
-        events.subscribe("user_registered", explode)
+        events.subscribe(EventType.REGISTERED, explode)
 
 
 plugin = FailingPlugin()

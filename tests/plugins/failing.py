@@ -1,19 +1,19 @@
 """A plugin whose registration handler fails, to show the change is undone."""
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import User
-from app.plugins import UserEvents
+from app.plugins import EventBus, EventType, SecurityEvent
 
 
 class Failing:
     name = "failing"
 
-    def setup(self, app: FastAPI, events: UserEvents) -> None:
-        async def refuse(user: User, _: Request | None) -> None:
-            raise RuntimeError(f"plugin refused {user.email}")
+    def setup(self, app: FastAPI, events: EventBus) -> None:
+        async def refuse(event: SecurityEvent, _: AsyncSession) -> None:
+            raise RuntimeError(f"plugin refused {event.user_id}")
 
-        events.subscribe("user_registered", refuse)
+        events.subscribe(EventType.REGISTERED, refuse)
 
 
 plugin = Failing()

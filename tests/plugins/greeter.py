@@ -1,17 +1,20 @@
-"""A plugin used by the tests: one route, and a record of the account events it saw."""
+"""A plugin used by the tests: one route, and a record of the events it heard."""
 
-from fastapi import APIRouter, FastAPI, Request
+import uuid
 
-from app.db.models import User
-from app.plugins import UserEvents
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
-seen: list[tuple[str, str]] = []
+from app.plugins import EventBus, EventType, SecurityEvent
+
+seen: list[tuple[str, uuid.UUID | None]] = []
+seen_after_commit: list[str] = []
 
 
 class Greeter:
     name = "greeter"
 
-    def setup(self, app: FastAPI, events: UserEvents) -> None:
+    def setup(self, app: FastAPI, events: EventBus) -> None:
         router = APIRouter(prefix="/v1/greeter")
 
         @router.get("/hello")
@@ -20,17 +23,15 @@ class Greeter:
 
         app.include_router(router)
 
-        async def remember(event: str, user: User) -> None:
-            seen.append((event, user.email))
+        async def remember(event: SecurityEvent, _: AsyncSession) -> None:
+            seen.append((event.type, event.user_id))
 
-        async def on_registered(user: User, _: Request | None) -> None:
-            await remember("user_registered", user)
+        async def remember_committed(event: SecurityEvent) -> None:
+            seen_after_commit.append(event.type)
 
-        async def on_logged_in(user: User, _: Request | None) -> None:
-            await remember("user_logged_in", user)
-
-        events.subscribe("user_registered", on_registered)
-        events.subscribe("user_logged_in", on_logged_in)
+        events.subscribe(EventType.REGISTERED, remember)
+        events.subscribe(EventType.LOGIN_SUCCEEDED, remember)
+        events.subscribe_after_commit(None, remember_committed)
 
 
 plugin = Greeter()

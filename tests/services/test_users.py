@@ -25,8 +25,8 @@ from app.api.deps import auth_backend
 from app.context import AppContext
 from app.core import errors
 from app.core.config import Settings
+from app.core.events import EventBus
 from app.db.models import User
-from app.plugins import UserEvents
 from app.services.auth import AccessTokenStrategy
 from app.services.sessions import Client, SessionService
 from app.services.users import UserDatabase, UserManager
@@ -61,16 +61,17 @@ NOWHERE = Client(user_agent=None, ip_address=None)
 @asynccontextmanager
 async def manager_for(settings: Settings) -> AsyncIterator[tuple[UserManager, AppContext]]:
     """A UserManager wired as the app wires it, on a session of its own."""
-    context = AppContext.build(settings, UserEvents())
+    context = AppContext.build(settings, EventBus())
     try:
         async with context.sessionmaker() as session:
-            sessions = SessionService(session, settings)
+            events = context.events.bind(session, context.sessionmaker)
+            sessions = SessionService(session, settings, events)
             yield (
                 UserManager(
                     UserDatabase(session, User),
                     hasher=context.hasher,
                     password_policy=context.password_policy,
-                    events=context.events,
+                    events=events,
                     sessions=sessions,
                 ),
                 context,

@@ -102,7 +102,9 @@ async def update_user(
     ):
         # A stolen superuser token alone must not be enough to take the account over.
         raise errors.CannotChangeOwnCredentials()
-    return await manager.change(user, {k: v for k, v in changes.items() if v is not None}, request)
+    return await manager.change(
+        user, {k: v for k, v in changes.items() if v is not None}, request, actor_id=actor.id
+    )
 
 
 @router.delete(
@@ -117,4 +119,4 @@ async def delete_user(
     user = await _get_or_404(manager, user_id)
     if user.id == actor.id:
         raise errors.CannotModifySelf()
-    await manager.remove(user, request)
+    await manager.remove(user, request, actor_id=actor.id)

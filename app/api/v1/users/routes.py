@@ -118,7 +118,7 @@ async def login_user(
         if user is None:
             raise errors.BadCredentials()
     grant = await manager.sessions.start(user, client_of(request))
-    await manager.on_after_login(user, request)
+    await manager.on_after_login(user, request, session_id=grant.session_id)
     return token_response(grant, strategy, requested_delivery(request), context.settings)
 
 
@@ -160,7 +160,13 @@ async def update_current_user(
         await manager.require_password(signed_in.user, body.current_password)
     if changes.get("email", old_email) != old_email:  # a confirmation mail goes out
         await context.throttle.mail(recipient=changes["email"], address=address)
-    user = await manager.change(signed_in.user, changes, request, keep_session=signed_in.session_id)
+    user = await manager.change(
+        signed_in.user,
+        changes,
+        request,
+        keep_session=signed_in.session_id,
+        actor_id=signed_in.user.id,
+    )
     if user.email != old_email:
         background.add_task(deliver, context.mailer, links.verification_mail(user))
     return user
@@ -188,4 +194,4 @@ async def delete_current_user(
         account=user.email, address=client_address(request)
     ):
         await manager.require_password(user, body.current_password)
-    await manager.remove(user, request)
+    await manager.remove(user, request, actor_id=user.id)

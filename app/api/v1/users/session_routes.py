@@ -7,7 +7,14 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.client import client_of
-from app.api.deps import ContextDep, CurrentSession, SessionsDep, StrategyDep, fastapi_users
+from app.api.deps import (
+    ContextDep,
+    CurrentSession,
+    EventsDep,
+    SessionsDep,
+    StrategyDep,
+    fastapi_users,
+)
 from app.api.error_handlers import error_response
 from app.api.openapi import UNAUTHORIZED
 from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
@@ -19,6 +26,7 @@ from app.api.v1.users.tokens import (
 )
 from app.core import errors
 from app.core.errors import responses
+from app.core.events import EventType
 from app.core.security import verify_token
 from app.db.models import User
 
@@ -67,6 +75,7 @@ async def logout_user(
     sessions: SessionsDep,
     strategy: StrategyDep,
     context: ContextDep,
+    events: EventsDep,
     body: RefreshRequest | None = None,
 ) -> Response:
     """End this session now: its access and refresh tokens stop working. Identify it by
@@ -75,15 +84,19 @@ async def logout_user(
     from this site (403 `CSRF_CHECK_FAILED` from another origin)."""
     user, token = user_token
     claims = verify_token(strategy.config, token) if user is not None and token else None
+    ended: tuple[uuid.UUID, uuid.UUID] | None
     if user is not None and claims is not None:
         delivery = cookie_delivery(request)
-        await sessions.revoke(user.id, uuid.UUID(claims["sid"]))
+        ended = (user.id, uuid.UUID(claims["sid"]))
     else:
         presented = presented_refresh_token(request, body.refresh_token if body else None)
         delivery = presented.delivery
         owner = await sessions.owner_of(presented.value) if presented.value else None
-        if owner is not None:
-            await sessions.revoke(owner.user_id, owner.id)
+        ended = None if owner is None else (owner.user_id, owner.id)
+    if ended is not None and await sessions.revoke(*ended):
+        await events.emit(
+            EventType.LOGOUT, user_id=ended[0], actor_id=ended[0], session_id=ended[1]
+        )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if delivery == "cookie":
         clear_refresh_cookie(response, context.settings)
@@ -107,14 +120,29 @@ async def list_my_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> 
     responses={**UNAUTHORIZED, **responses(errors.SessionNotFound)},
 )
 async def revoke_my_session(
-    session_id: uuid.UUID, signed_in: CurrentSession, sessions: SessionsDep
+    session_id: uuid.UUID, signed_in: CurrentSession, sessions: SessionsDep, events: EventsDep
 ) -> None:
     """Sign out one of your devices (this one too, if you pick it)."""
     if not await sessions.revoke(signed_in.user.id, session_id):
         raise errors.SessionNotFound()
+    await events.emit(
+        EventType.SESSION_REVOKED,
+        user_id=signed_in.user.id,
+        actor_id=signed_in.user.id,
+        session_id=session_id,
+    )
 
 
 @router.delete("/me/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
-async def revoke_my_other_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> None:
+async def revoke_my_other_sessions(
+    signed_in: CurrentSession, sessions: SessionsDep, events: EventsDep
+) -> None:
     """Sign out everywhere else: every session but this one ends."""
-    await sessions.revoke_all(signed_in.user.id, keep=signed_in.session_id)
+    revoked = await sessions.revoke_all(signed_in.user.id, keep=signed_in.session_id)
+    await events.emit(
+        EventType.SESSION_REVOKED,
+        user_id=signed_in.user.id,
+        actor_id=signed_in.user.id,
+        session_id=signed_in.session_id,
+        detail={"all_but_current": True, "count": revoked},
+    )

@@ -335,7 +335,7 @@ async def test_purge_removes_expired_and_revoked_sessions(
     client: AsyncClient, db_engine: AsyncEngine, settings: Settings
 ) -> None:
     from app.context import AppContext
-    from app.plugins import UserEvents
+    from app.core.events import EventBus
     from app.services.sessions import SessionService
 
     expired, revoked, live = await sign_in(client), await sign_in(client), await sign_in(client)
@@ -347,7 +347,7 @@ async def test_purge_removes_expired_and_revoked_sessions(
             {"past": datetime.now(UTC) - timedelta(minutes=1), "sid": uuid.UUID(expired_sid)},
         )
 
-    context = AppContext.build(settings, UserEvents())
+    context = AppContext.build(settings, EventBus())
     async with context.sessionmaker() as session, session.begin():
         purged = await SessionService(session, settings).purge()
     await context.engine.dispose()

@@ -1,0 +1,45 @@
+"""Bodies and query types of the audit-log endpoints."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.api.v1.users.schemas import UtcDatetime
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # A time without an offset means UTC; one with an offset must still be a real UTC time.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
+QueryTime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    type: str = Field(description="What happened, e.g. `login_failed` (see the README).")
+    occurred_at: UtcDatetime
+    user_id: uuid.UUID | None = Field(description="The account it happened to, when known.")
+    actor_id: uuid.UUID | None = Field(
+        description="The signed-in account that did it (the user, or an admin)."
+    )
+    session_id: uuid.UUID | None
+    ip_address: str | None
+    user_agent: str | None
+    detail: dict[str, Any] = Field(description="Small, type-specific; never a secret.")
+
+
+class AuditEventPage(BaseModel):
+    items: list[AuditEventRead]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last.")

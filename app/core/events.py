@@ -1,0 +1,164 @@
+"""Typed security events on one bus: the audit log, notifications and plugins all hear them.
+
+Two kinds of handler:
+- in-transaction handlers run right after the change, inside its transaction (the audit
+  log writes its row there), so a handler that raises undoes the change and its record;
+- after-commit handlers run once the change is committed (notification mails), never for
+  a change that rolled back.
+
+Events about an attempt that failed (a wrong password, a reused refresh token) are written
+in a short transaction of their own, because the request's transaction will roll back.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+logger = logging.getLogger(__name__)
+
+
+class EventType(StrEnum):
+    REGISTERED = "registered"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"  # detail.reason: unknown_email, bad_password, inactive
+    LOGOUT = "logout"
+    SESSION_REVOKED = "session_revoked"
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"  # noqa: S105
+    CURRENT_PASSWORD_FAILED = "current_password_failed"  # noqa: S105
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+    EMAIL_CHANGED = "email_changed"
+    EMAIL_VERIFIED = "email_verified"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
+    ACCOUNT_DELETED = "account_deleted"
+    ADMIN_USER_UPDATED = "admin_user_updated"
+    ADMIN_USER_DELETED = "admin_user_deleted"
+    SUPERUSER_CREATED = "superuser_created"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """Something that happened to an account. `detail` is small and JSON-able and never
+    holds a password, token or secret."""
+
+    type: EventType
+    user_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None  # who did it, when signed in (an admin, the user)
+    session_id: uuid.UUID | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+Handler = Callable[[SecurityEvent, AsyncSession], Awaitable[None]]
+AfterCommitHandler = Callable[[SecurityEvent], Awaitable[None]]
+Scheduler = Callable[[Callable[[], Awaitable[None]]], None]
+
+
+class EventBus:
+    """The app's one bus; subscribe to a type, or to all (`type=None`)."""
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[EventType | None, list[Handler]] = defaultdict(list)
+        self._after_commit: defaultdict[EventType | None, list[AfterCommitHandler]] = defaultdict(
+            list
+        )
+
+    def subscribe(self, type: EventType | None, handler: Handler) -> None:
+        """`handler(event, session)` runs inside the change's transaction: write with the
+        session, never commit; raising undoes the change."""
+        self._handlers[type].append(handler)
+
+    def subscribe_after_commit(self, type: EventType | None, handler: AfterCommitHandler) -> None:
+        """`handler(event)` runs after the change committed; its errors are logged."""
+        self._after_commit[type].append(handler)
+
+    def bind(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+        schedule: Scheduler | None = None,
+    ) -> "Emitter":
+        """An emitter for one unit of work (a request, a CLI command)."""
+        return Emitter(self, session, sessionmaker, ip_address, user_agent, schedule)
+
+    async def dispatch(self, event: SecurityEvent, session: AsyncSession) -> None:
+        for handler in (*self._handlers[None], *self._handlers[event.type]):
+            await handler(event, session)
+
+    def has_after_commit(self, event: SecurityEvent) -> bool:
+        return bool(self._after_commit[None] or self._after_commit[event.type])
+
+    async def dispatch_after_commit(self, event: SecurityEvent) -> None:
+        for handler in (*self._after_commit[None], *self._after_commit[event.type]):
+            try:
+                await handler(event)
+            except Exception:  # the change is committed; a failed side effect is only logged
+                logger.exception("After-commit handler failed for %s", event.type)
+
+
+class Emitter:
+    """Emits events for one unit of work, filling in where the request came from."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        ip_address: str | None,
+        user_agent: str | None,
+        schedule: Scheduler | None,
+    ) -> None:
+        self.bus = bus
+        self.session = session
+        self.sessionmaker = sessionmaker
+        self.ip_address = ip_address
+        self.user_agent = user_agent
+        self._schedule = schedule
+        self._committed_later: list[SecurityEvent] = []
+
+    def event(self, type: EventType, **fields: Any) -> SecurityEvent:
+        fields.setdefault("ip_address", self.ip_address)
+        fields.setdefault("user_agent", self.user_agent)
+        return SecurityEvent(type=type, **fields)
+
+    async def emit(self, type: EventType, **fields: Any) -> SecurityEvent:
+        """A change that succeeded: recorded in its own transaction, delivered after commit."""
+        event = self.event(type, **fields)
+        await self.bus.dispatch(event, self.session)
+        if self.bus.has_after_commit(event):
+            if not self._committed_later and self._schedule is not None:
+                self._schedule(self.deliver_committed)
+            self._committed_later.append(event)
+        return event
+
+    async def emit_failure(self, type: EventType, **fields: Any) -> SecurityEvent:
+        """An attempt that failed: its request rolls back, so this is committed on its own."""
+        event = self.event(type, **fields)
+        async with self.sessionmaker() as session, session.begin():
+            await self.bus.dispatch(event, session)
+        await self.bus.dispatch_after_commit(event)
+        return event
+
+    async def deliver_committed(self) -> None:
+        """Run after-commit handlers; call only once the unit of work has committed."""
+        events, self._committed_later = self._committed_later, []
+        for event in events:
+            await self.bus.dispatch_after_commit(event)
