@@ -17,12 +17,12 @@ ADMIN_PASSWORD = "operator chosen passphrase"
 
 
 async def run_cli(
-    database_url: str, *args: str, password: str | None = ADMIN_PASSWORD
+    database_url: str, *args: str, password: str | None = ADMIN_PASSWORD, plugins: str = ""
 ) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SUPERUSER_PASSWORD"}
+        if k not in {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SUPERUSER_PASSWORD", "PLUGINS"}
     }
     env.update(
         DATABASE_URL=database_url,
@@ -30,6 +30,7 @@ async def run_cli(
         SECRET_KEY=secrets.token_hex(32),
         APP_ENV="development",
         RATE_LIMITS_ENABLED="false",
+        PLUGINS=plugins,
     )
     if password is not None:
         env["SUPERUSER_PASSWORD"] = password
@@ -145,3 +146,46 @@ async def test_cli_without_a_command_exits_2_with_usage(migrated_database_url: s
 
     assert result.returncode == 2
     assert "usage" in result.stderr.lower()
+
+
+async def _audit(db_engine: AsyncEngine) -> list[tuple[str, str | None, str | None, object]]:
+    async with db_engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT type, ip_address, user_agent, detail FROM audit_events ORDER BY occurred_at"
+            )
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def test_create_superuser_is_audited(
+    client: AsyncClient, migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    created = await run_cli(migrated_database_url, "create-superuser", "root@example.com")
+    await register(client, "ann@example.com")
+    promoted = await run_cli(migrated_database_url, "create-superuser", "ann@example.com")
+
+    assert (created.returncode, promoted.returncode) == (0, 0)
+    cli_events = [event for event in await _audit(db_engine) if event[2] == "app.cli"]
+    assert cli_events == [
+        ("registered", None, "app.cli", {}),
+        ("superuser_created", None, "app.cli", {"promoted": False}),
+        ("superuser_created", None, "app.cli", {"promoted": True}),
+    ]
+
+
+async def test_create_superuser_reaches_plugins_whose_refusal_undoes_it(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    # tests.plugins.failing refuses every registration: the CLI must hear it too.
+    result = await run_cli(
+        migrated_database_url,
+        "create-superuser",
+        "root@example.com",
+        plugins="tests.plugins.failing",
+    )
+
+    assert result.returncode != 0
+    assert "plugin refused" in result.stderr
+    assert await _flags(db_engine, "root@example.com") is None
+    assert await _audit(db_engine) == []
