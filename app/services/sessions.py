@@ -91,12 +91,12 @@ class SessionService:
             raise errors.RefreshTokenInvalid()
         if stored.rotated_at is not None and now - as_utc(stored.rotated_at) > self.grace:
             await crud.revoke_sessions(self.session, user_id=user.id, only=auth_session.id, now=now)
-            if self.events is not None:
-                await self.events.emit(
-                    EventType.REFRESH_TOKEN_REUSED, user_id=user.id, session_id=auth_session.id
-                )
             # The request fails, but the revocation must outlive its rollback.
             await self.session.commit()
+            if self.events is not None:
+                await self.events.emit_failure(
+                    EventType.REFRESH_TOKEN_REUSED, user_id=user.id, session_id=auth_session.id
+                )
             raise errors.RefreshTokenReused()
         successor, digest = refresh_token_successor(self.settings.signing_key(), token)
         if stored.rotated_at is None:

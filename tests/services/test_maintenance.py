@@ -4,7 +4,9 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,7 +15,7 @@ from app.core.config import Settings
 from app.db.crud.locks import lock_key
 from app.db.engine import create_engine, create_sessionmaker
 from app.services.maintenance import PURGE_LOCK, Purged, purge_round
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_migrations
 
 
 @pytest.fixture
@@ -136,3 +138,15 @@ async def _wait_until_waiting_on_a_lock(db_engine: AsyncEngine) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the first round never reached its DELETE")
+
+
+async def test_on_sqlite_a_round_simply_runs(tmp_path: Path, settings: Settings) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await anyio.to_thread.run_sync(run_migrations, url)
+    engine = create_engine(make_settings(url))
+    try:
+        purged = await purge_round(create_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+
+    assert purged == Purged(sessions=0, audit_events=0)
