@@ -12,6 +12,7 @@ from app.db.crud import audit as crud
 from app.db.models import AuditEvent
 
 MAX_USER_AGENT = 512
+MAX_ADDRESS = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
 
 
 async def record(event: SecurityEvent, session: AsyncSession) -> None:
@@ -34,9 +35,10 @@ def _address(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return str(ipaddress.ip_address(value))
+        address = str(ipaddress.ip_address(value))
     except ValueError:
         return None
+    return address if len(address) <= MAX_ADDRESS else None
 
 
 class AuditLog:

@@ -349,4 +349,5 @@ def test_only_a_real_ip_address_is_stored() -> None:
     assert _address("127.0.0.1") == "127.0.0.1"
     assert _address("::1") == "::1"
     assert _address("x" * 100) is None
+    assert _address("fe80::1%" + "e" * 60) is None  # valid, with a zone, but too long
     assert _address(None) is None
