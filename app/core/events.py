@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class EventType(StrEnum):
+    # Room for more: second-factor steps (mfa_*), session_started with its method, ...
     REGISTERED = "registered"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"  # detail.reason: unknown_email, bad_password, inactive
@@ -140,7 +141,7 @@ class Emitter:
         return SecurityEvent(type=type, **fields)
 
     async def emit(self, type: EventType, **fields: Any) -> SecurityEvent:
-        """A change that succeeded: recorded in its own transaction, delivered after commit."""
+        """A change that succeeded: handled inside its transaction, delivered after commit."""
         event = self.event(type, **fields)
         await self.bus.dispatch(event, self.session)
         if self.bus.has_after_commit(event):
