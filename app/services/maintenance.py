@@ -2,11 +2,14 @@
 
 Every worker runs the loop, but each round first takes a database-wide lock for its
 transaction: whichever worker gets it does the round, the others skip it. That holds for
-any number of processes on any number of machines sharing the database.
+any number of processes on any number of machines sharing the database. Rounds are set
+to the wall clock (every worker wakes at the same multiples of the interval), so the
+workers meet at the lock instead of each running its own round at its own time.
 """
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,12 +44,20 @@ async def purge_round(
         )
 
 
+def seconds_to_next_round(interval_seconds: int, now: float) -> float:
+    """Until the next multiple of the interval since the epoch: the same moment in every
+    worker whose clock is right."""
+    return interval_seconds - now % interval_seconds
+
+
 async def purge_periodically(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     """A purge round every SESSION_PURGE_INTERVAL_SECONDS, for the app's lifetime."""
     while True:
-        await asyncio.sleep(settings.session_purge_interval_seconds)
+        await asyncio.sleep(
+            seconds_to_next_round(settings.session_purge_interval_seconds, time.time())
+        )
         try:
             purged = await purge_round(sessionmaker, settings)
         except Exception:  # a failed round (database restarting) must not stop the loop

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.db.crud.locks import lock_key
 from app.db.engine import create_engine, create_sessionmaker
-from app.services.maintenance import PURGE_LOCK, Purged, purge_round
+from app.services.maintenance import PURGE_LOCK, Purged, purge_round, seconds_to_next_round
 from tests.conftest import make_settings, run_migrations
 
 
@@ -150,3 +150,14 @@ async def test_on_sqlite_a_round_simply_runs(tmp_path: Path, settings: Settings)
         await engine.dispose()
 
     assert purged == Purged(sessions=0, audit_events=0)
+
+
+@pytest.mark.parametrize(
+    ("interval", "now", "expected"),
+    [(3600, 7200.0, 3600.0), (3600, 7201.5, 3598.5), (60, 59.0, 1.0), (1, 10.25, 0.75)],
+)
+def test_every_worker_wakes_for_a_round_at_the_same_moment(
+    interval: int, now: float, expected: float
+) -> None:
+    assert seconds_to_next_round(interval, now) == pytest.approx(expected)
+    assert (now + seconds_to_next_round(interval, now)) % interval == pytest.approx(0)
