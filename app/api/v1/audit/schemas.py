@@ -1,12 +1,22 @@
 """Bodies and query types of the audit-log endpoints."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.api.v1.users.schemas import UtcDatetime
+
+# pydantic would also read a number as seconds since the epoch; the schema says date-time.
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    if isinstance(value, str) and not ISO_DATE_TIME.match(value):
+        raise ValueError("use an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z")
+    return value
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -19,7 +29,7 @@ def _in_utc(moment: datetime) -> datetime:
         raise ValueError("the time is out of range") from None
 
 
-QueryTime = Annotated[datetime, AfterValidator(_in_utc)]
+QueryTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class AuditEventRead(BaseModel):

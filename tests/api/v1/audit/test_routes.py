@@ -163,6 +163,8 @@ async def test_audit_events_are_for_superusers_only(client: AsyncClient, user_to
         {"type": "no_such_event"},
         {"user_id": "not-a-uuid"},
         {"since": "yesterday"},
+        {"until": "0.5"},  # not read as seconds since the epoch
+        {"since": "2026-01-01"},  # a date without a time
         {"until": "2026-13-01T00:00:00"},
         {"since": "0001-01-01T00:00:00+01:00"},  # before the first representable UTC time
         {"limit": 1000},
