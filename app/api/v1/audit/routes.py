@@ -22,7 +22,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Events per page.")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Events to skip.")]
 
 
-def get_audit_log(session: SessionDep) -> AuditLog:
+async def get_audit_log(session: SessionDep) -> AuditLog:
     return AuditLog(session)
 
 
