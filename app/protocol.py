@@ -15,6 +15,8 @@ app/api/middleware.py HeaderLimits, so they hold under any server.
 
 import asyncio
 import json
+from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -22,7 +24,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from app.api.middleware import SECURITY_HEADERS
+from app.api.middleware import security_headers
 from app.core.config import get_settings
 from app.core.errors import AppError, MalformedRequest, RequestHeadersTooLarge
 
@@ -39,6 +41,8 @@ class HTTPProtocol(H11Protocol):
         settings = get_settings()
         self.max_header_bytes = settings.max_header_bytes
         self.header_timeout = settings.header_timeout_seconds
+        # The app's headers (app/main.py): these answers never pass its middleware.
+        self.security_headers = security_headers(hsts=settings.is_production)
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
         self.header_deadline: asyncio.TimerHandle | None = None
 
@@ -75,9 +79,14 @@ class HTTPProtocol(H11Protocol):
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
             ("Connection", "close"),
-            *SECURITY_HEADERS.items(),
+            ("Date", formatdate(usegmt=True)),
+            *self.security_headers.items(),
         ]
-        response = h11.Response(status_code=error.status_code, headers=headers)
+        response = h11.Response(
+            status_code=error.status_code,
+            headers=headers,
+            reason=HTTPStatus(error.status_code).phrase,
+        )
         for event in (response, h11.Data(data=body), h11.EndOfMessage()):
             self.transport.write(self.conn.send(event) or b"")
         self.transport.close()

@@ -307,6 +307,30 @@ def test_garbage_instead_of_http_gets_400_json(server: ProcfileServer) -> None:
     assert b"MALFORMED_REQUEST" in response
 
 
+def header_names(response: bytes) -> set[bytes]:
+    head = response.partition(b"\r\n\r\n")[0].lower().split(b"\r\n")[1:]
+    return {line.split(b":", 1)[0] for line in head}
+
+
+def test_answers_the_server_process_writes_itself_carry_the_apps_headers(
+    server: ProcfileServer,
+) -> None:
+    app_answer = exchange(server, b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    with connect(server) as sock:  # a head over the cap that never ends: h11 gives up on it
+        send_all_you_can(sock, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (MAX_HEADER_BYTES + 1024))
+        unfinished = read_until_closed(sock)
+    garbage = exchange(server, b"\x16\x03\x01 hello\r\n\r\n")
+
+    expected = header_names(app_answer) - {b"content-length", b"connection"}
+    assert {b"content-security-policy", b"strict-transport-security", b"date"} <= expected
+    for response, status in (
+        (unfinished, b"431 Request Header Fields Too Large"),
+        (garbage, b"400 Bad Request"),
+    ):
+        assert response.startswith(b"HTTP/1.1 " + status + b"\r\n")
+        assert expected <= header_names(response)
+
+
 def test_unfinished_headers_are_cut_off(server: ProcfileServer) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")

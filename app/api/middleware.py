@@ -24,6 +24,18 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=63072000"
+
+
+def security_headers(*, hsts: bool, strict_csp: bool = True) -> dict[str, str]:
+    """The headers every response carries, also those the server process writes itself
+    (app/protocol.py), so no answer is an exception a browser could be tricked with."""
+    headers = dict(SECURITY_HEADERS)
+    if strict_csp:
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    if hsts:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 class HeaderLimits:
@@ -108,12 +120,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in security_headers(hsts=self.hsts, strict_csp=strict_csp).items():
                     headers.setdefault(name, value)
-                if strict_csp:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", "max-age=63072000")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
