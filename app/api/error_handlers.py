@@ -4,6 +4,7 @@ import logging
 from http import HTTPStatus
 from typing import cast
 
+from asyncpg.exceptions import PostgresError  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -107,12 +108,27 @@ def _validation_response(field_errors: list[dict[str, str]]) -> JSONResponse:
     )
 
 
-async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    if (
-        isinstance(exc, DBAPIError)
-        and not exc.connection_invalidated
-        and not isinstance(exc, OperationalError | InterfaceError)
+# SQLSTATE classes of a database that can't serve anyone for now: connection exceptions,
+# insufficient resources (no connection slot left, out of memory or disk) and operator
+# intervention (starting up, shutting down, in recovery).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
+        return True
+    if isinstance(exc, DBAPIError | PostgresError):
+        # A refused connection comes from asyncpg as it is (SQLAlchemy wraps only errors
+        # of an open connection, with the same `sqlstate`).
+        state = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None)
+        return isinstance(state, str) and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return True  # the pool's checkout timeout, a refused or dropped TCP connection
+
+
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _database_unavailable(exc):
         return await handle_unexpected(request, exc)  # a failing statement is our bug
     # The database is down, restarting, dropped the connection or has none to spare: a
     # temporary condition the client can retry, not a bug in the request.
@@ -177,6 +193,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(DBAPIError, handle_database_error)
+    app.add_exception_handler(PostgresError, handle_database_error)
     app.add_exception_handler(PoolTimeout, handle_database_error)
     app.add_exception_handler(ConnectionError, handle_database_error)
     app.add_exception_handler(TimeoutError, handle_timeout)

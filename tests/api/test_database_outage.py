@@ -1,6 +1,10 @@
 """When the database is unreachable, clients get a retryable 503, never a 500."""
 
+import asyncio
+import struct
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -57,3 +61,57 @@ async def test_a_database_that_accepts_but_never_answers_gets_503_within_the_con
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
     assert response.headers["retry-after"]
     assert elapsed < 5, elapsed
+
+
+@asynccontextmanager
+async def refusing_database(sqlstate: str, message: str) -> AsyncIterator[str]:
+    """A PostgreSQL that answers every connection with one FATAL error, as a real one does
+    while it starts, shuts down or has no connection slot left."""
+    fields = [b"SFATAL", b"VFATAL", b"C" + sqlstate.encode(), b"M" + message.encode()]
+    error = b"".join(field + b"\0" for field in fields) + b"\0"
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                (length,) = struct.unpack("!i", await reader.readexactly(4))
+                body = await reader.readexactly(length - 4)
+                if body[:4] not in (b"\x04\xd2\x16\x2f", b"\x04\xd2\x16\x30"):  # SSL, GSS
+                    break
+                writer.write(b"N")  # no encryption; the startup message comes next
+            writer.write(b"E" + struct.pack("!i", len(error) + 4) + error)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/app"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message"),
+    [
+        ("57P03", "the database system is starting up"),
+        ("57P03", "the database system is shutting down"),
+        ("53300", "sorry, too many clients already"),
+    ],
+)
+async def test_a_database_refusing_connections_for_now_gets_503_like_readyz_says(
+    client_for: Callable[..., AbstractAsyncContextManager[Any]], sqlstate: str, message: str
+) -> None:
+    async with refusing_database(sqlstate, message) as url, client_for(database_url=url) as client:
+        login = await client.post(
+            "/v1/users/login", json={"email": "ann@example.com", "password": "correct horse"}
+        )
+        ready = await client.get("/readyz")
+
+    assert ready.status_code == 503
+    assert login.status_code == 503, login.text
+    assert login.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert login.headers["retry-after"]
