@@ -33,6 +33,11 @@ def _address(host: str) -> str | None:
     except ValueError:
         return None
     # One client, one key: "::ffff:192.0.2.1" is 192.0.2.1, "2001:DB8::1" is "2001:db8::1".
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        if address.scope_id is not None:
+            # "fe80::1%eth0": the zone names an interface of the host that saw the packet
+            # (a proxy's), not the client, and may be of any length (the columns hold 45).
+            return str(ipaddress.IPv6Address(address.packed))
     return str(address)

@@ -24,6 +24,9 @@ def request_from(host: str) -> Request:
         ("192.0.2.1", "192.0.2.1"),
         ("2001:DB8::0:1", "2001:db8::1"),
         ("::ffff:192.0.2.1", "192.0.2.1"),
+        # A zone names an interface of the proxy's host, not the client: any length.
+        ("FE80::1%eth0", "fe80::1"),
+        ("fe80::1%" + "z" * 100, "fe80::1"),
         ("x" * 100, None),
         ("192.0.2.1; DROP TABLE", None),
         ("testclient", None),
@@ -63,6 +66,7 @@ async def test_forwarded_for_is_ignored_by_default(client: AsyncClient) -> None:
         # Hops through further trusted proxies are skipped.
         ("203.0.113.7, 10.1.2.3, 127.0.0.1", "203.0.113.7"),
         ("2001:DB8::7", "2001:db8::7"),
+        ("fe80::7%" + "z" * 60, "fe80::7"),  # was a 500: longer than the column
     ],
 )
 async def test_trusted_proxy_gives_the_right_most_untrusted_address(
