@@ -10,9 +10,13 @@ import getpass
 import os
 import sys
 
+from asyncpg.exceptions import PostgresError  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.api.error_handlers import database_unavailable
 from app.api.v1.users.schemas import EmailAddress
 from app.bootstrap import build_events, started
 from app.core.config import Settings, get_settings
@@ -62,8 +66,14 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
 
 
 def _ask_password() -> str:
-    password = getpass.getpass("Password: ")
-    if password != getpass.getpass("Repeat password: "):
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat password: ")
+    except EOFError:  # no terminal to ask on (a PaaS one-off process, a pipe)
+        raise SystemExit(
+            "No password given: set SUPERUSER_PASSWORD, or run this in a terminal."
+        ) from None
+    if password != repeated:
         raise SystemExit("The passwords don't match.")
     return password
 
@@ -86,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except AppError as exc:
         print(exc.message, file=sys.stderr)
+        return 1
+    except (DBAPIError, PoolTimeout, PostgresError, OSError, TimeoutError) as exc:
+        if not database_unavailable(exc):  # a failing statement is a bug: its traceback
+            raise
+        # What the web process answers with a 503.
+        print(f"The database is unavailable: {exc!r}", file=sys.stderr)
         return 1
     return 0
 

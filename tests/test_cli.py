@@ -189,3 +189,27 @@ async def test_create_superuser_reaches_plugins_whose_refusal_undoes_it(
     assert "plugin refused" in result.stderr
     assert await _flags(db_engine, "root@example.com") is None
     assert await _audit(db_engine) == []
+
+
+async def test_create_superuser_without_a_password_or_a_terminal_says_what_to_do(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    # A PaaS one-off process: no SUPERUSER_PASSWORD and stdin is not a terminal.
+    result = await run_cli(
+        migrated_database_url, "create-superuser", "root@example.com", password=None
+    )
+
+    assert result.returncode == 1
+    assert "SUPERUSER_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await _flags(db_engine, "root@example.com") is None
+
+
+async def test_create_superuser_with_the_database_down_exits_1_in_one_line() -> None:
+    result = await run_cli(
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", "create-superuser", "root@example.com"
+    )
+
+    assert result.returncode == 1
+    assert "database is unavailable" in result.stderr
+    assert "Traceback" not in result.stderr

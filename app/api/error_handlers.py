@@ -114,7 +114,9 @@ def _validation_response(field_errors: list[dict[str, str]]) -> JSONResponse:
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
-def _database_unavailable(exc: Exception) -> bool:
+def database_unavailable(exc: Exception) -> bool:
+    """True when `exc` (one of the errors below) says the database can't serve us for now,
+    False for a failing statement (our bug)."""
     if isinstance(exc, DBAPIError) and (
         exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
@@ -128,7 +130,7 @@ def _database_unavailable(exc: Exception) -> bool:
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    if not _database_unavailable(exc):
+    if not database_unavailable(exc):
         return await handle_unexpected(request, exc)  # a failing statement is our bug
     # The database is down, restarting, dropped the connection or has none to spare: a
     # temporary condition the client can retry, not a bug in the request.
