@@ -25,7 +25,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import requested_delivery, token_response
+from app.api.v1.users.tokens import cookie_delivery, token_response
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
@@ -96,7 +96,12 @@ async def register_user(
     response_model=TokenResponse,
     response_model_exclude_none=True,
     responses={
-        **responses(errors.BadCredentials, errors.UnsupportedMediaType, errors.TooManyRequests),
+        **responses(
+            errors.BadCredentials,
+            errors.CsrfCheckFailed,
+            errors.UnsupportedMediaType,
+            errors.TooManyRequests,
+        ),
         **VALIDATION_ERROR,
     },
     openapi_extra={"requestBody": LOGIN_BODY},
@@ -109,7 +114,9 @@ async def login_user(
     request: Request,
 ) -> JSONResponse:
     """Start a session: an access token, plus a refresh token in the body or, with
-    `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie. JSON body or OAuth2 form."""
+    `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie (403 `CSRF_CHECK_FAILED`
+    from another origin). JSON body or OAuth2 form."""
+    delivery = cookie_delivery(request)  # before any work: nothing to guess from afar
     address = client_address(request)
     async with context.throttle.password_attempt(account=credentials.email, address=address):
         user = await manager.check_credentials(
@@ -119,7 +126,7 @@ async def login_user(
             raise errors.BadCredentials()
     grant = await manager.sessions.start(user, client_of(request))
     await manager.on_after_login(user, request, session_id=grant.session_id)
-    return token_response(grant, strategy, requested_delivery(request), context.settings)
+    return token_response(grant, strategy, delivery, context.settings)
 
 
 @router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)

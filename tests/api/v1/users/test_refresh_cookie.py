@@ -81,6 +81,22 @@ async def test_cookie_refresh_from_another_origin_is_refused(browser: AsyncClien
     assert response.json()["code"] == "CSRF_CHECK_FAILED"
 
 
+async def test_cookie_login_from_another_origin_is_refused_before_the_password_is_checked(
+    browser: AsyncClient,
+) -> None:
+    # Like refresh and logout: no answer from another origin sets the cookie (login CSRF).
+    response = await browser.post(
+        LOGIN,
+        json={"email": "ann@example.com", "password": PASSWORD},
+        headers={**COOKIE_MODE, "Origin": "https://evil.example"},
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "CSRF_CHECK_FAILED"
+    assert "set-cookie" not in response.headers
+    assert "refresh_token" not in response.text
+
+
 async def test_cookie_refresh_from_the_same_origin_is_accepted(browser: AsyncClient) -> None:
     await cookie_login(browser)
 
