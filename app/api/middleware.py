@@ -116,12 +116,17 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         strict_csp = scope["path"] not in self.docs_paths
+        # An answer to a signed-in request is that person's data: no cache, the browser's
+        # included, may keep it (shared caches already skip them; a browser's disk does not).
+        authenticated = any(name == b"authorization" for name, _ in scope["headers"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in security_headers(hsts=self.hsts, strict_csp=strict_csp).items():
                     headers.setdefault(name, value)
+                if authenticated:
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -180,6 +180,24 @@ async def test_form_login_response_is_marked_no_store(client: AsyncClient) -> No
     assert response.headers["cache-control"] == "no-store"
 
 
+async def test_answers_to_signed_in_requests_are_never_stored(
+    client: AsyncClient, user_token: str
+) -> None:
+    for path in ("/v1/users/me", "/v1/users/me/sessions", "/v1/users/me/events"):
+        response = await client.get(path, headers=bearer(user_token))
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    refused = await client.get("/v1/users/me", headers=bearer("not-a-token"))
+    assert refused.status_code == 401
+    assert refused.headers["cache-control"] == "no-store"
+
+
+async def test_anonymous_answers_keep_their_own_caching(client: AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert "no-store" not in response.headers.get("cache-control", "")
+
+
 async def test_chunked_login_body_over_the_limit_is_413_before_any_hashing(
     client: AsyncClient,
 ) -> None:
