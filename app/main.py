@@ -16,7 +16,6 @@ from app.api.middleware import (
     BodySizeLimit,
     HeaderLimits,
     SecurityHeaders,
-    ShutdownCutoff,
 )
 from app.api.openapi import install_openapi
 from app.api.v1.audit import routes as audit_routes
@@ -81,7 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ShutdownCutoff)
     app.add_middleware(
         HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count
     )

@@ -1,5 +1,6 @@
 """One place that turns every error into `{"code", "message"}` JSON."""
 
+import asyncio
 import logging
 from http import HTTPStatus
 from typing import cast
@@ -160,11 +161,16 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 class UnexpectedErrors:
-    """Turn an exception no handler took into the JSON 500, inside our middleware.
+    """The last word on a request that ended in an exception no handler took, inside our
+    middleware so the security headers and CORS apply to its answer:
 
-    Starlette gives an `Exception` handler to its ServerErrorMiddleware, which wraps every
-    middleware added with `add_middleware`: its 500s would go out without the security
-    headers. Installed before the others, this is the innermost, so they all see its 500."""
+    - any exception: the JSON 500 (Starlette gives an `Exception` handler to its
+      ServerErrorMiddleware, which wraps every middleware added with `add_middleware`);
+    - the cancellation uvicorn sends when its drain deadline (--timeout-graceful-shutdown)
+      passes: a 503 with Retry-After, so the client retries elsewhere, instead of uvicorn's
+      bare 500 and a traceback in the log.
+
+    Installed before the other middleware, this is the innermost."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -182,6 +188,18 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, watched_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            # Not re-raised: this is the request's own task, and the server that cancelled
+            # it never waits for it; the answer is all that is left to do.
+            restarting = error_response(
+                503,
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The service is restarting. Try again shortly.",
+                {"Retry-After": "1", "Connection": "close"},
+            )
+            await restarting(scope, receive, send)
         except Exception as exc:
             if started:  # too late for a 500: the server ends the connection
                 raise

@@ -1,7 +1,6 @@
 """ASGI middleware: request header and body caps, security headers on every response, and
 a 503 for requests still running at the shutdown deadline."""
 
-import asyncio
 import json
 
 from starlette.datastructures import MutableHeaders
@@ -130,54 +129,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class ShutdownCutoff:
-    """A request still running when uvicorn's drain deadline (--timeout-graceful-shutdown)
-    cancels it gets a 503 with Retry-After, so its client retries elsewhere, instead of
-    uvicorn's bare 500 and a traceback in the log."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except asyncio.CancelledError:
-            if started:
-                raise
-            # Not re-raised: this is the request's own task, and the server that cancelled
-            # it never waits for it; the answer is all that is left to do.
-            await _send_shutting_down(send)
-
-
-async def _send_shutting_down(send: Send) -> None:
-    body = json.dumps(
-        {
-            "code": "SERVICE_UNAVAILABLE",
-            "message": "The service is restarting. Try again shortly.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"1"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
