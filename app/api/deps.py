@@ -59,7 +59,7 @@ EventsDep = Annotated[Emitter, Depends(get_events)]
 async def get_sessions(
     session: SessionDep, context: ContextDep, events: EventsDep
 ) -> SessionService:
-    return SessionService(session, context.settings, events)
+    return SessionService(session, context.settings, events, key=context.tokens.key)
 
 
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]

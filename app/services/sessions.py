@@ -55,11 +55,19 @@ def as_utc(moment: datetime) -> datetime:
 
 class SessionService:
     def __init__(
-        self, session: AsyncSession, settings: Settings, events: Emitter | None = None
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        events: Emitter | None = None,
+        *,
+        key: str | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.events = events
+        # Derives refresh-token successors; the app passes the key it loaded at start-up,
+        # so a refresh doesn't read the development key file again.
+        self._key = key
         self.lifetime = timedelta(seconds=settings.refresh_token_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
 
@@ -98,7 +106,8 @@ class SessionService:
                     EventType.REFRESH_TOKEN_REUSED, user_id=user.id, session_id=auth_session.id
                 )
             raise errors.RefreshTokenReused()
-        successor, digest = refresh_token_successor(self.settings.signing_key(), token)
+        key = self._key or self.settings.signing_key()
+        successor, digest = refresh_token_successor(key, token)
         if stored.rotated_at is None:
             stored.rotated_at = now
             await crud.add_refresh_token(
