@@ -17,12 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.core.config import PROJECT_ROOT
-from tests.api.v1.users.test_email_links import Inbox
 from tests.conftest import PASSWORD
-from tests.live_server import ProcfileServer, free_port, procfile_server, unique_email
+from tests.live_server import ProcfileServer, procfile_server, unique_email
+from tests.smtp import Inbox, smtp_server
 
 NEW_PASSWORD = "a fresh new password"
 MAIL_WAIT_SECONDS = 20.0  # mail goes out after the response; two loaded cores
@@ -31,11 +30,8 @@ MAIL_WAIT_SECONDS = 20.0  # mail goes out after the response; two loaded cores
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server the web process mails to, on a free port."""
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

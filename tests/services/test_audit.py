@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
@@ -17,8 +16,8 @@ from app.cli import create_superuser
 from app.core.events import EventType
 from app.main import create_app
 from app.services.audit import _address
-from tests.api.v1.users.test_email_links import Inbox, _free_port
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.smtp import Inbox, smtp_server
 
 NEW_PASSWORD = "a fresh new password"
 AGENT = "audit-test-agent/1.0"
@@ -26,11 +25,8 @@ AGENT = "audit-test-agent/1.0"
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

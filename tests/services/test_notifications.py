@@ -7,15 +7,14 @@ from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli import create_superuser
 from app.main import create_app
-from tests.api.v1.users.test_email_links import Inbox, _free_port
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.smtp import Inbox, smtp_server
 
 AGENT = "NoticeTest/2.0 (phone)"
 NEW_PASSWORD = "a fresh new password"
@@ -24,11 +23,8 @@ SMTP_SETTINGS = {"smtp_host": "127.0.0.1", "smtp_security": "none"}
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

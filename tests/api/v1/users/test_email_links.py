@@ -1,61 +1,21 @@
 """Password reset and email verification, with mail delivered to a real SMTP server."""
 
 import asyncio
-import re
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from httpx import AsyncClient
 
 from tests.conftest import PASSWORD, bearer, login, register
-
-
-class Inbox:
-    """An SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    async def wait_for(self, count: int) -> list[Message]:
-        for _ in range(100):  # mail goes out after the response: give it up to 5 s
-            if len(self.messages) >= count:
-                return self.messages
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
-
-    def link_token(self, message: Message, path: str) -> str:
-        body = message.get_payload(decode=True)
-        assert isinstance(body, bytes)
-        found = re.search(rf"{path}#token=(\S+)", body.decode())
-        assert found, body
-        return found.group(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.live_server import free_port
+from tests.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -214,7 +174,7 @@ async def test_link_tokens_are_not_access_tokens_and_not_interchangeable(
 
 async def test_an_unreachable_mail_server_does_not_fail_the_request(client_for: Any) -> None:
     async with client_for(
-        smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_security="none"
+        smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none"
     ) as client:
         registered = await client.post(
             "/v1/users/", json={"email": "ann@example.com", "password": PASSWORD}

@@ -15,8 +15,8 @@ from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
-from tests.api.v1.users.test_email_links import Inbox, _free_port
 from tests.conftest import PASSWORD, bearer, login, make_settings, register
+from tests.smtp import Inbox, smtp_server
 
 FORGOT = "/v1/users/forgot-password"
 STRANGER, OWNER = "203.0.113.7", "198.51.100.9"
@@ -24,13 +24,8 @@ STRANGER, OWNER = "203.0.113.7", "198.51.100.9"
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    from aiosmtpd.controller import Controller
-
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from httpx import AsyncClient
 from app.cli import create_superuser
 from app.core.config import Settings
 from app.core.errors import InvalidPassword
-from tests.api.v1.users.test_email_links import Inbox, inbox, mail_client  # noqa: F401
+from tests.api.v1.users.test_email_links import inbox, mail_client  # noqa: F401
 from tests.conftest import PASSWORD, bearer, login, register
+from tests.smtp import Inbox
 
 REGISTER = "/v1/users/"
 ME = "/v1/users/me"

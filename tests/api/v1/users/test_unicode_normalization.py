@@ -8,8 +8,9 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.v1.users.test_email_links import Inbox, inbox, mail_client  # noqa: F401
+from tests.api.v1.users.test_email_links import inbox, mail_client  # noqa: F401
 from tests.conftest import bearer, login, register
+from tests.smtp import Inbox
 
 LOGIN = "/v1/users/login"
 ME = "/v1/users/me"
