@@ -59,6 +59,10 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # How it began: "password" (login), "qr" (a plugin's method), ...: shown in the devices list.
+    method: Mapped[str] = mapped_column(String(32), nullable=False, server_default="password")
+    # A name the user gave the device ("Work laptop"); None shows the user agent.
+    name: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshToken(Base):

@@ -71,7 +71,8 @@ class SessionService:
         self.lifetime = timedelta(seconds=settings.refresh_token_lifetime_seconds)
         self.grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
 
-    async def start(self, user: User, client: Client) -> Grant:
+    async def start(self, user: User, client: Client, *, method: str = "password") -> Grant:
+        """A new session; `method` says how it began (the devices list shows it)."""
         now = utcnow()
         auth_session = await crud.create_session(
             self.session,
@@ -80,6 +81,7 @@ class SessionService:
             expires_at=now + self.lifetime,
             user_agent=client.user_agent[:512] if client.user_agent else None,
             ip_address=client.ip_address,
+            method=method,
         )
         return Grant(user, auth_session.id, await self._new_token(auth_session, now))
 

@@ -18,6 +18,7 @@ async def create_session(
     expires_at: datetime,
     user_agent: str | None,
     ip_address: str | None,
+    method: str = "password",
 ) -> AuthSession:
     auth_session = AuthSession(
         user_id=user_id,
@@ -26,6 +27,7 @@ async def create_session(
         expires_at=expires_at,
         user_agent=user_agent,
         ip_address=ip_address,
+        method=method,
     )
     session.add(auth_session)
     await session.flush()
