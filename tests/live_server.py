@@ -6,6 +6,9 @@ overrides or, with None, removes variables. `procfile_server_for_module` makes a
 that shares one server across a test module:
 
     server = procfile_server_for_module(TRUSTED_PROXIES="10.0.0.0/8")
+
+`command_process` and `command_server` run another command in that same environment
+instead of the web line (the container's entrypoint script, say).
 """
 
 import os
@@ -89,23 +92,40 @@ def procfile_env(database_url: str, port: int, **env: str | None) -> dict[str, s
     return {key: value for key, value in values.items() if value is not None}
 
 
+RunningProcess = tuple[subprocess.Popen[bytes], int, dict[str, str], Path]
+
+
+def web_line() -> list[str]:
+    """The Procfile's web line, run by `sh -c` as a PaaS runs it."""
+    return ["/bin/sh", "-c", procfile_command("web")]
+
+
 @contextmanager
 def procfile_process(
     database_url: str, name: str = "web", **env: str | None
-) -> Iterator[tuple[subprocess.Popen[bytes], int, dict[str, str], Path]]:
+) -> Iterator[RunningProcess]:
     """The web line running (not necessarily healthy: it may be refusing to start)."""
+    with command_process(web_line(), database_url, name, **env) as running:
+        yield running
+
+
+@contextmanager
+def command_process(
+    argv: list[str], database_url: str, name: str, /, **env: str | None
+) -> Iterator[RunningProcess]:
+    """`argv` running in the web line's environment, on a free port ($PORT)."""
     port = free_port()
     environment = procfile_env(database_url, port, **env)
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"procfile-{name}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - the project's own Procfile line
-            ["/bin/sh", "-c", procfile_command("web")],
+        process = subprocess.Popen(  # noqa: S603 - the Procfile's line or the project's script
+            argv,
             env=environment,
             cwd=PROJECT_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            # Its own process group: the shell may fork uvicorn instead of exec'ing it,
+            # Its own process group: a shell may fork uvicorn instead of exec'ing it,
             # and uvicorn forks workers; stopping the group stops them all.
             start_new_session=True,
         )
@@ -120,9 +140,18 @@ def procfile_server(
     database_url: str, name: str = "web", **env: str | None
 ) -> Iterator[ProcfileServer]:
     """The web line serving on a free port until the block ends."""
-    with procfile_process(database_url, name, **env) as (process, port, environment, log_path):
+    with command_server(web_line(), database_url, name, **env) as server:
+        yield server
+
+
+@contextmanager
+def command_server(
+    argv: list[str], database_url: str, name: str, /, **env: str | None
+) -> Iterator[ProcfileServer]:
+    """`argv` (which must start the web process) serving until the block ends."""
+    with command_process(argv, database_url, name, **env) as (process, port, environment, log):
         server = ProcfileServer(
-            f"http://127.0.0.1:{port}", "127.0.0.1", port, environment, log_path, process
+            f"http://127.0.0.1:{port}", "127.0.0.1", port, environment, log, process
         )
         _wait_until_healthy(server)
         yield server
