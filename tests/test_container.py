@@ -105,8 +105,8 @@ def test_the_entrypoint_migrates_then_serves_and_drains_on_sigterm(
 
         server.process.send_signal(signal.SIGTERM)
 
+        # 0 only through app.server's drain: the signal reached uvicorn, not a shell.
         assert server.process.wait(timeout=DRAINED_WITHIN) == 0, server.log()
-        assert "Finished server process" in server.log()
 
 
 def test_the_healthcheck_fails_when_nothing_answers() -> None:
