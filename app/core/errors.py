@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"
     ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
     ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS = "ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS"
+    ADMIN_USER_INACTIVE = "ADMIN_USER_INACTIVE"
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     CSRF_CHECK_FAILED = "CSRF_CHECK_FAILED"
@@ -210,6 +211,12 @@ class RefreshTokenInvalid(AppError):
 
 class RefreshTokenReused(RefreshTokenInvalid):
     message = "This session was ended because its refresh token was used twice. Sign in again."
+
+
+class UserInactive(AppError):
+    status_code = 409
+    code = ErrorCode.ADMIN_USER_INACTIVE
+    message = "This account is deactivated: reactivate it first."
 
 
 class SessionNotFound(AppError):

@@ -31,6 +31,9 @@ class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # Set whenever a session starts. A column, not max(sessions.created_at): the purge
+    # deletes ended sessions, and the admin list would forget who signed in last month.
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # fastapi-users types `User.id` and `User.email` as plain values; queries use these.

@@ -28,12 +28,17 @@ class EmailLinks:
         self.manager = manager
         self.context = context
 
-    async def password_reset_mail(self, email: str) -> Mail | None:
-        """The reset mail for an active account with this email; None if there is none."""
+    async def password_reset_mail(
+        self, email: str, *, actor_id: uuid.UUID | None = None
+    ) -> Mail | None:
+        """The reset mail for an active account with this email; None if there is none.
+        `actor_id`: the superuser who asked for it on the account's behalf."""
         user = await self.manager.user_db.get_by_email(email)
         if user is None or not user.is_active:
             return None
-        await self.manager.events.emit(EventType.PASSWORD_RESET_REQUESTED, user_id=user.id)
+        await self.manager.events.emit(
+            EventType.PASSWORD_RESET_REQUESTED, user_id=user.id, actor_id=actor_id
+        )
         token = self._token(
             RESET_PASSWORD,
             user,

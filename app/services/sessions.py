@@ -83,6 +83,7 @@ class SessionService:
             ip_address=client.ip_address,
             method=method,
         )
+        await crud.record_sign_in(self.session, user_id=user.id, now=now)
         return Grant(user, auth_session.id, await self._new_token(auth_session, now))
 
     async def refresh(self, token: str, client: Client) -> Grant:
@@ -132,6 +133,18 @@ class SessionService:
 
     async def live_sessions(self, user: User) -> Sequence[AuthSession]:
         return await crud.list_live_sessions(self.session, user_id=user.id, now=utcnow())
+
+    async def rename(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, name: str | None
+    ) -> AuthSession:
+        """Give one of the user's live sessions a name (None removes it); raises
+        SessionNotFound for another user's, an ended or an unknown session."""
+        renamed = await crud.rename_live_session(
+            self.session, user_id=user_id, session_id=session_id, name=name, now=utcnow()
+        )
+        if renamed is None:
+            raise errors.SessionNotFound()
+        return renamed
 
     async def revoke(self, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
         revoked = await crud.revoke_sessions(

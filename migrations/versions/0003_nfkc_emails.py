@@ -42,6 +42,11 @@ def upgrade() -> None:
         for user_id, email in rows
         if not email.isascii() and _normal(email) != email
     }
+    if bind.dialect.name == "postgresql":
+        # asyncpg leaves the streaming cursor's portal open until the transaction ends, and
+        # an open cursor on `users` stops a later migration in the same run from altering
+        # the table ("being used by active queries in this session").
+        bind.exec_driver_sql("CLOSE ALL")
     if not changes:
         return
     owners: dict[str, list[tuple[str, str]]] = {}

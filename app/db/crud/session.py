@@ -34,6 +34,15 @@ async def create_session(
     return auth_session
 
 
+async def record_sign_in(session: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(User)
+        .where(user_id_column == user_id)
+        .values(last_login_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def add_refresh_token(
     session: AsyncSession, *, session_id: uuid.UUID, digest: str, expires_at: datetime
 ) -> None:
@@ -86,6 +95,30 @@ async def list_live_sessions(
         .order_by(AuthSession.last_used_at.desc())
     )
     return (await session.scalars(statement)).all()
+
+
+async def rename_live_session(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    name: str | None,
+    now: datetime,
+) -> AuthSession | None:
+    """Name one of the user's live sessions; None if there is no such session."""
+    statement = (
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .values(name=name)
+        .returning(AuthSession)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def revoke_sessions(

@@ -1,18 +1,37 @@
-"""Superuser endpoints: find, inspect, change and delete any account."""
+"""Superuser endpoints: find, inspect, change and delete any account, see and end its
+sessions, send it a password-reset link."""
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 
-from app.api.deps import CurrentSuperuser, SessionDep, UserManagerDep
+from app.api.client import client_address
+from app.api.deps import (
+    ContextDep,
+    CurrentSuperuser,
+    EmailLinksDep,
+    EventsDep,
+    SessionDep,
+    SessionsDep,
+    UserManagerDep,
+)
 from app.api.openapi import UNAUTHORIZED
-from app.api.v1.users.schemas import PRINTABLE, UserAdminUpdate, UserPage, UserRead
+from app.api.v1.users.schemas import (
+    PRINTABLE,
+    Accepted,
+    SessionRead,
+    UserAdminRead,
+    UserAdminUpdate,
+    UserPage,
+)
 from app.core import errors
 from app.core.errors import responses
+from app.core.events import EventType
 from app.db.crud import user as crud
 from app.db.models import User
 from app.services.emails import email_fragment
+from app.services.mail import deliver
 
 router = APIRouter(prefix="/v1/users", tags=["users (superuser)"])
 
@@ -51,7 +70,7 @@ async def list_users(
         offset=offset,
     )
     return UserPage(
-        items=[UserRead.model_validate(user) for user in users],
+        items=[UserAdminRead.model_validate(user) for user in users],
         total=total,
         limit=limit,
         offset=offset,
@@ -60,7 +79,7 @@ async def list_users(
 
 @router.get(
     USER_PATH,
-    response_model=UserRead,
+    response_model=UserAdminRead,
     responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)},
 )
 async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManagerDep) -> User:
@@ -70,7 +89,7 @@ async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManager
 
 @router.patch(
     USER_PATH,
-    response_model=UserRead,
+    response_model=UserAdminRead,
     responses={
         **SUPERUSER_ONLY,
         **responses(
@@ -120,3 +139,70 @@ async def delete_user(
     if user.id == actor.id:
         raise errors.CannotModifySelf()
     await manager.remove(user, request, actor_id=actor.id)
+
+
+@router.get(
+    USER_PATH + "/sessions",
+    response_model=list[SessionRead],
+    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)},
+)
+async def list_user_sessions(
+    user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManagerDep, sessions: SessionsDep
+) -> list[SessionRead]:
+    """The account's signed-in devices, most recently used first (`current` is always
+    false: it marks the caller's own session only in `GET /v1/users/me/sessions`)."""
+    user = await _get_or_404(manager, user_id)
+    return [SessionRead.model_validate(live) for live in await sessions.live_sessions(user)]
+
+
+@router.delete(
+    USER_PATH + "/sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound)},
+)
+async def revoke_user_sessions(
+    user_id: uuid.UUID,
+    actor: CurrentSuperuser,
+    manager: UserManagerDep,
+    sessions: SessionsDep,
+    events: EventsDep,
+) -> None:
+    """Sign the account out everywhere: every session ends (yours too, if it is your own
+    account)."""
+    user = await _get_or_404(manager, user_id)
+    revoked = await sessions.revoke_all(user.id)
+    await events.emit(
+        EventType.SESSION_REVOKED,
+        user_id=user.id,
+        actor_id=actor.id,
+        detail={"all": True, "count": revoked},
+    )
+
+
+@router.post(
+    USER_PATH + "/reset-password-email",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses={
+        **SUPERUSER_ONLY,
+        **responses(errors.UserNotFound, errors.UserInactive, errors.TooManyRequests),
+    },
+)
+async def send_reset_password_email(
+    user_id: uuid.UUID,
+    actor: CurrentSuperuser,
+    manager: UserManagerDep,
+    links: EmailLinksDep,
+    context: ContextDep,
+    background: BackgroundTasks,
+    request: Request,
+) -> Accepted:
+    """Email the account a password-reset link, as if it had used "forgot password" (and
+    within the same limits per recipient)."""
+    user = await _get_or_404(manager, user_id)
+    await context.throttle.mail(recipient=user.email, address=client_address(request))
+    mail = await links.password_reset_mail(user.email, actor_id=actor.id)
+    if mail is None:
+        raise errors.UserInactive()
+    background.add_task(deliver, context.mailer, mail)
+    return Accepted(message=f"We sent a password-reset link to {user.email}.")

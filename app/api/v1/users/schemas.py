@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 from app.core.security import MAX_PASSWORD_BYTES
+from app.services.devices import describe_device
 from app.services.emails import canonical_email, lookup_email
 from app.services.passwords import MIN_PASSWORD_CHARACTERS
 from app.services.sessions import as_utc
@@ -103,12 +104,57 @@ class SessionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    created_at: UtcDatetime
-    last_used_at: UtcDatetime
+    name: str | None = Field(description="The name the user gave this device, if any.")
+    method: str = Field(description="How the session began: `password`, `qr`, ...")
+    created_at: UtcDatetime = Field(description="When the user signed in.")
+    last_used_at: UtcDatetime = Field(
+        description=(
+            "Last activity, as of the last token refresh: a page that is open renews its "
+            "access token every few minutes, so this trails real use by at most one "
+            "access-token lifetime. (Moving it on every request would cost each one a write.)"
+        )
+    )
     expires_at: UtcDatetime
     user_agent: str | None
-    ip_address: str | None
+    ip_address: str | None = Field(description="The address of the sign-in or last refresh.")
     current: bool = False
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description='A readable summary of the user agent: "Chrome 131 on Linux", "curl 8.4.0".'
+    )
+    @property
+    def device(self) -> str:
+        return describe_device(self.user_agent)
+
+
+SESSION_NAME_CHARACTERS = 64
+
+
+def _session_name(name: str) -> str | None:
+    trimmed = name.strip()
+    if len(trimmed) > SESSION_NAME_CHARACTERS:
+        raise ValueError(f"A device name has at most {SESSION_NAME_CHARACTERS} characters.")
+    return trimmed or None  # "" (or only spaces) removes the name, like null
+
+
+SessionName = Annotated[
+    str,
+    Field(
+        max_length=512,  # bounds the work; the real limit is checked once trimmed
+        pattern=PRINTABLE_WHEN_STRIPPED,
+        description=(
+            f"1 to {SESSION_NAME_CHARACTERS} characters once trimmed, no control characters; "
+            "`null` or an empty string removes the name."
+        ),
+    ),
+    AfterValidator(_session_name),
+]
+
+
+class SessionRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: SessionName | None
 
 
 class PasswordConfirmation(BaseModel):
@@ -132,8 +178,14 @@ class UserAdminUpdate(BaseModel):
     is_verified: bool | None = None
 
 
+class UserAdminRead(UserRead):
+    last_login_at: UtcDatetime | None = Field(
+        description="When the account last signed in (started a session); null if never."
+    )
+
+
 class UserPage(BaseModel):
-    items: list[UserRead]
+    items: list[UserAdminRead]
     total: int
     limit: int
     offset: int

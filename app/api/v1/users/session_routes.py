@@ -17,7 +17,7 @@ from app.api.deps import (
 )
 from app.api.error_handlers import error_response
 from app.api.openapi import UNAUTHORIZED
-from app.api.v1.users.schemas import RefreshRequest, SessionRead, TokenResponse
+from app.api.v1.users.schemas import RefreshRequest, SessionRead, SessionRename, TokenResponse
 from app.api.v1.users.tokens import (
     clear_refresh_cookie,
     cookie_delivery,
@@ -54,11 +54,13 @@ async def refresh_session(
     """Trade a refresh token (JSON body, or the cookie with `X-Refresh-Token-Delivery:
     cookie`) for a new access token and a new refresh token; the old one stops working."""
     presented = presented_refresh_token(request, body.refresh_token if body else None)
-    if presented.value is None:
-        raise errors.RefreshTokenInvalid()
     try:
+        if presented.value is None:
+            raise errors.RefreshTokenInvalid()
         grant = await sessions.refresh(presented.value, client_of(request))
     except errors.RefreshTokenInvalid as exc:
+        # Reuse detection too: it is a subclass. Clearing the cookies (the signed-in hint
+        # with them) also when none was sent lets a stale hint stop the page's probing.
         response = error_response(exc.status_code, exc.code, exc.message)
         if presented.delivery == "cookie":
             clear_refresh_cookie(response, context.settings)
@@ -112,6 +114,22 @@ async def list_my_sessions(signed_in: CurrentSession, sessions: SessionsDep) -> 
         )
         for live in await sessions.live_sessions(signed_in.user)
     ]
+
+
+@router.patch(
+    "/me/sessions/{session_id}",
+    response_model=SessionRead,
+    responses={**UNAUTHORIZED, **responses(errors.SessionNotFound)},
+)
+async def rename_my_session(
+    session_id: uuid.UUID, body: SessionRename, signed_in: CurrentSession, sessions: SessionsDep
+) -> SessionRead:
+    """Name one of your devices ("Work laptop"), so you can tell it apart in the list;
+    `null` or `""` removes the name."""
+    renamed = await sessions.rename(signed_in.user.id, session_id, body.name)
+    return SessionRead.model_validate(renamed).model_copy(
+        update={"current": renamed.id == signed_in.session_id}
+    )
 
 
 @router.delete(

@@ -5,6 +5,13 @@ never sees the refresh token. A token that came in a cookie is only ever answere
 cookie. Requests that carry the cookie must also carry that header (a cross-site form can't
 set it, and a cross-origin script would need a CORS preflight we don't grant): CSRF defence
 on top of SameSite=Strict.
+
+Beside the refresh cookie travels a hint, `signed_in=1`: not HttpOnly and not a secret, so
+the page can tell there may be a session without a request that fails with 401 on every
+anonymous load. It is set and cleared with the refresh cookie, with the same lifetime and
+SameSite/Secure rules, but on Path=/ (a cookie on /v1/users is invisible to the page's
+`document.cookie`). It only decides whether the page probes `POST /v1/users/refresh`; a stale
+hint (the cookie expired, the account was deleted) costs one 401, whose answer clears it.
 """
 
 from dataclasses import dataclass
@@ -21,6 +28,8 @@ from app.services.sessions import Grant
 
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/v1/users"  # refresh and logout live here; nothing else reads it
+SIGNED_IN_COOKIE = "signed_in"
+SIGNED_IN_COOKIE_PATH = "/"
 DELIVERY_HEADER = "X-Refresh-Token-Delivery"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -82,14 +91,31 @@ def token_response(
             samesite="strict",
             secure=settings.secure_cookies,
         )
+        response.set_cookie(
+            SIGNED_IN_COOKIE,
+            "1",
+            max_age=settings.refresh_token_lifetime_seconds,
+            path=SIGNED_IN_COOKIE_PATH,
+            httponly=False,  # the page reads it: that is its whole purpose
+            samesite="strict",
+            secure=settings.secure_cookies,
+        )
     return response
 
 
 def clear_refresh_cookie(response: Response, settings: Settings) -> None:
+    """Expire the refresh cookie and its signed-in hint together."""
     response.delete_cookie(
         REFRESH_COOKIE,
         path=REFRESH_COOKIE_PATH,
         httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+    response.delete_cookie(
+        SIGNED_IN_COOKIE,
+        path=SIGNED_IN_COOKIE_PATH,
+        httponly=False,
         samesite="strict",
         secure=settings.secure_cookies,
     )
