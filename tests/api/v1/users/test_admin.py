@@ -28,7 +28,8 @@ async def _root_id(client: AsyncClient, superuser_token: str) -> str:
 
 @pytest.fixture
 async def ann(client: AsyncClient) -> dict[str, Any]:
-    return await register(client, "ann@example.com")
+    """Ann as superusers see her: she has not signed in yet."""
+    return {**await register(client, "ann@example.com"), "last_login_at": None}
 
 
 # -- listing ---------------------------------------------------------------------------------
@@ -372,6 +373,9 @@ def _every_admin_call(target_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", _user_url(target_id), {}),
         ("PATCH", _user_url(target_id), {"json": {"is_superuser": True}}),
         ("DELETE", _user_url(target_id), {}),
+        ("GET", _user_url(target_id) + "/sessions", {}),
+        ("DELETE", _user_url(target_id) + "/sessions", {}),
+        ("POST", _user_url(target_id) + "/reset-password-email", {}),
     ]
 
 
@@ -390,7 +394,7 @@ async def test_admin_endpoints_forbid_a_normal_user(
     me = await client.get("/v1/users/me", headers=bearer(user_token))
     assert me.json()["is_superuser"] is False
     bob_now = await client.get(_user_url(bob["id"]), headers=bearer(superuser_token))
-    assert bob_now.json() == bob
+    assert bob_now.json() == {**bob, "last_login_at": None}
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"], ids=["missing", "invalid"])
