@@ -38,7 +38,8 @@ async def test_last_login_is_null_until_the_user_signs_in_then_the_latest(
     headers = bearer(superuser_token)
 
     def ann_of(page: dict[str, Any]) -> dict[str, Any]:
-        [ann] = [item for item in page["items"] if item["email"] == "ann@example.com"]
+        found: list[dict[str, Any]] = page["items"]
+        [ann] = [item for item in found if item["email"] == "ann@example.com"]
         return ann
 
     before = ann_of((await client.get(USERS, headers=headers)).json())
