@@ -11,18 +11,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import health
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import (
-    DOCS_PATHS,
-    BodySizeLimit,
-    HeaderLimits,
-    SecurityHeaders,
-)
+from app.api.middleware import BodySizeLimit, HeaderLimits, SecurityHeaders
 from app.api.openapi import install_openapi
 from app.api.v1.audit import routes as audit_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.bootstrap import build_events, started
 from app.core.config import Settings, get_settings
 from app.services.maintenance import purge_periodically
+from app.web.docs import install_docs
 from app.web.frontend import mount_frontend
 
 logger = logging.getLogger(__name__)
@@ -55,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Register, log in and manage accounts.",
         version="1.0.0",
         lifespan=lifespan,
-        docs_url=None if settings.is_production else "/docs",
+        docs_url=None,  # install_docs: served from this process, under the strict CSP
         openapi_url=None if settings.is_production else "/openapi.json",
         redoc_url=None,
     )
@@ -70,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(audit_routes.router)
     events = build_events(settings, app)
+    if app.openapi_url is not None:  # not in production
+        install_docs(app, openapi_url=app.openapi_url)
     mount_frontend(app)
 
     if settings.cors_origins:
@@ -84,11 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count
     )
     # Outside the caps, so every response gets the headers, the caps' 413 and 431 included.
-    app.add_middleware(
-        SecurityHeaders,
-        hsts=settings.is_production,
-        docs_paths=() if settings.is_production else DOCS_PATHS,
-    )
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     if settings.trusted_proxies:
         # Here rather than in uvicorn's flags, so every way of serving the app agrees on
         # who the client is. uvicorn's middleware takes the right-most X-Forwarded-For

@@ -14,8 +14,6 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
     "object-src 'none'"
 )
-# The interactive API docs load their script and styles from a CDN.
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -26,12 +24,12 @@ SECURITY_HEADERS = {
 HSTS = "max-age=63072000"
 
 
-def security_headers(*, hsts: bool, strict_csp: bool = True) -> dict[str, str]:
+def security_headers(*, hsts: bool) -> dict[str, str]:
     """The headers every response carries, also those the server process writes itself
-    (app/protocol.py), so no answer is an exception a browser could be tricked with."""
+    (app/protocol.py), so no answer is an exception a browser could be tricked with.
+    The API docs (app/web/docs.py) are no exception either: they run under this CSP."""
     headers = dict(SECURITY_HEADERS)
-    if strict_csp:
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     if hsts:
         headers["Strict-Transport-Security"] = HSTS
     return headers
@@ -105,16 +103,14 @@ async def send_error(send: Send, error: AppError) -> None:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, hsts: bool, docs_paths: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
         self.hsts = hsts
-        self.docs_paths = frozenset(docs_paths)  # exact paths exempt from the strict CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        strict_csp = scope["path"] not in self.docs_paths
         # An answer to a signed-in request is that person's data: no cache, the browser's
         # included, may keep it (shared caches already skip them; a browser's disk does not).
         authenticated = any(name == b"authorization" for name, _ in scope["headers"])
@@ -122,7 +118,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in security_headers(hsts=self.hsts, strict_csp=strict_csp).items():
+                for name, value in security_headers(hsts=self.hsts).items():
                     headers.setdefault(name, value)
                 if authenticated:
                     headers.setdefault("Cache-Control", "no-store")
