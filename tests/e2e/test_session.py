@@ -121,8 +121,9 @@ async def test_a_reload_keeps_you_logged_in_without_storing_tokens_for_scripts(
     await expect(page.locator(".details")).to_contain_text(email)
 
     assert await page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
-    assert await page.evaluate("() => document.cookie") == ""
-    [cookie] = await page.context.cookies()
+    # Scripts see only the signed-in hint, never a token (app/api/v1/users/tokens.py).
+    assert await page.evaluate("() => document.cookie") == "signed_in=1"
+    [cookie] = [c for c in await page.context.cookies() if c["name"] != "signed_in"]
     assert (cookie["name"], cookie["path"]) == ("refresh_token", "/v1/users")
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
