@@ -27,7 +27,7 @@ migrate: install  ## apply migrations to DATABASE_URL (default: SQLite in data/)
 
 run: migrate  ## serve on http://127.0.0.1:8000 (the Procfile's server, in development mode)
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) \
-		--http app.protocol:HTTPProtocol --no-proxy-headers --no-server-header
+		--http app.protocol:HTTPProtocol --no-proxy-headers --no-server-header --no-access-log
 
 browser:  ## Debian's Chromium for the browser tests
 	bash scripts/install-chromium.sh

@@ -9,14 +9,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.api import health
+from app.api import health, metrics
 from app.api.error_handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, HeaderLimits, SecurityHeaders
 from app.api.openapi import install_openapi
+from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.bootstrap import build_events, started
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.core.metrics import watch_pool, worker_stopped
 from app.services.maintenance import purge_periodically
 from app.web.docs import install_docs
 from app.web.frontend import mount_frontend
@@ -26,12 +29,13 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with started(settings, events) as context:
             app.state.context = context
+            watch_pool(context.engine)
             purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
             try:
                 yield
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         await asyncio.gather(purge, return_exceptions=True)
                 except TimeoutError:
                     logger.warning("Shutdown: gave up waiting for the purge round")
+        worker_stopped()
 
     app = FastAPI(
         title="Auth service",
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(routes.router)
     app.include_router(session_routes.router)
     app.include_router(email_routes.router)
@@ -83,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outside the caps, so every response gets the headers, the caps' 413 and 431 included.
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    # Outermost but for the proxy headers: every answer is logged and carries the request id.
+    app.add_middleware(RequestLog)
+    app.add_middleware(with_request_ids)
     if settings.trusted_proxies:
         # Here rather than in uvicorn's flags, so every way of serving the app agrees on
         # who the client is. uvicorn's middleware takes the right-most X-Forwarded-For

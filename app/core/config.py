@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     plugins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
+    log_format: Literal["json", "console"] | None = None  # default: json in production
+    # /metrics answers loopback clients, and others that send this as a bearer token.
+    metrics_token: SecretStr | None = None
 
     @field_validator("cors_origins", "plugins", "trusted_proxies", mode="before")
     @classmethod
@@ -139,6 +142,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def log_renderer(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "console"
 
     @property
     def secure_cookies(self) -> bool:

@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 
 from app.core.config import Settings
 from app.core.errors import TooManyRequests
+from app.core.metrics import RATE_LIMIT_STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,6 +73,7 @@ class StoreHealth:
             self.paused_until = now + self.pause_seconds
         self.unchecked_since_log += 1
         self.unchecked_total += 1
+        RATE_LIMIT_STORE_ERRORS.inc()
         if self.down_since is None:
             self.down_since = self.last_log = now
             self.unchecked_since_log = 0

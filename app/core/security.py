@@ -19,6 +19,7 @@ from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 from app.core.errors import ServiceBusy
+from app.core.metrics import HASH_QUEUE_WAIT
 
 JWT_ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
@@ -113,8 +114,14 @@ class PasswordHasher:
         if self._jobs >= self._queue_limit:
             raise ServiceBusy()
         self._jobs += 1
+        queued = time.perf_counter()
+
+        def timed() -> T:  # runs once a hashing thread is free
+            HASH_QUEUE_WAIT.observe(time.perf_counter() - queued)
+            return func(*args)
+
         try:
-            return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+            return await anyio.to_thread.run_sync(timed, limiter=self._limiter)
         finally:
             self._jobs -= 1
 

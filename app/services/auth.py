@@ -5,6 +5,7 @@ import uuid
 from fastapi_users.authentication import JWTStrategy
 from fastapi_users.manager import BaseUserManager
 
+from app.core.log_context import bind_user
 from app.core.security import TokenSettings, create_access_token, verify_token
 from app.db.crud import session as crud
 from app.db.models import User
@@ -59,6 +60,7 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
         except (TypeError, ValueError, AttributeError):
             return None
         session = user_manager.user_db.session  # type: ignore[attr-defined]
+        bind_user(user_id, session_id)  # into the log lines, even if the session has ended
         return await crud.get_user_in_session(
             session, user_id=user_id, session_id=session_id, now=utcnow()
         )

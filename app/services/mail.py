@@ -9,6 +9,7 @@ from typing import Protocol
 import aiosmtplib
 
 from app.core.config import Settings
+from app.core.log_context import mask_email
 
 logger = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 15
@@ -57,7 +58,8 @@ class LogMailer:
 
     async def send(self, mail: Mail) -> None:
         body = mail.text if self.show_body else "(hidden: configure SMTP_HOST to send mail)"
-        logger.warning("Mail not sent (no SMTP_HOST) to %s: %s\n%s", mail.to, mail.subject, body)
+        to = mail.to if self.show_body else mask_email(mail.to)
+        logger.warning("Mail not sent (no SMTP_HOST) to %s: %s\n%s", to, mail.subject, body)
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -70,7 +72,7 @@ async def deliver(mailer: Mailer, mail: Mail) -> None:
     try:
         await mailer.send(mail)
     except Exception:
-        logger.exception("Could not send %r to %s", mail.subject, mail.to)
+        logger.exception("Could not send %r to %s", mail.subject, mask_email(mail.to))
 
 
 def reset_password_mail(settings: Settings, *, to: str, token: str) -> Mail:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import errors
 from app.core.config import Settings
 from app.core.events import Emitter, EventType
+from app.core.metrics import REFRESH_REUSE
 from app.core.security import new_refresh_token, refresh_token_digest, refresh_token_successor
 from app.db.crud import session as crud
 from app.db.models import AuthSession, User
@@ -108,6 +109,7 @@ class SessionService:
                 await self.events.emit_failure(
                     EventType.REFRESH_TOKEN_REUSED, user_id=user.id, session_id=auth_session.id
                 )
+            REFRESH_REUSE.inc()
             raise errors.RefreshTokenReused()
         key = self._key or self.settings.signing_key()
         successor, digest = refresh_token_successor(key, token)

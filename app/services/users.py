@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import errors
 from app.core.events import Emitter, EventType
+from app.core.metrics import LOGINS
 from app.core.security import PasswordHasher
 from app.db.crud import user as crud
 from app.db.models import User
@@ -235,6 +236,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.events.emit_failure(
             EventType.LOGIN_FAILED, user_id=user_id, detail={"reason": reason}
         )
+        LOGINS.labels("inactive" if reason == "inactive" else "bad_credentials").inc()
 
     async def _release_connection(self) -> None:
         """Call before hashing, when the request has only read so far.
@@ -254,6 +256,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         session_id: uuid.UUID | None = None,
     ) -> None:
         await self.events.emit(EventType.LOGIN_SUCCEEDED, user_id=user.id, session_id=session_id)
+        LOGINS.labels("success").inc()
 
     # -- BaseUserManager's entry points -----------------------------------------------------
     # The inherited versions hash with the synchronous helper on the event loop, skip the

@@ -27,7 +27,15 @@ from app.web.static import REVALIDATE, StaticAssets, accepts_gzip, not_modified
 PUBLIC_DIR = PROJECT_ROOT / "public"
 INDEX = PUBLIC_DIR / "index.html"
 # Paths the frontend never answers for: a missing API route stays a JSON 404.
-NOT_FRONTEND_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+NOT_FRONTEND_PREFIXES = (
+    "/v1",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 # A same-origin absolute URL in a src or href attribute: the ones we can version.
 ASSET_ATTRIBUTE = re.compile(r'\b(src|href)="(/[^"?#]*)"')
 FIRST_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)

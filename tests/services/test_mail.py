@@ -29,5 +29,6 @@ async def test_production_log_never_shows_the_link(caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.WARNING):
         await LogMailer(_settings(app_env="production")).send(MAIL)
 
-    assert "ann@example.com" in caplog.text
+    assert "a***@example.com" in caplog.text  # enough to tell accounts apart
+    assert "ann@example.com" not in caplog.text
     assert "SECRET" not in caplog.text

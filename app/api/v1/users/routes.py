@@ -28,6 +28,7 @@ from app.api.v1.users.schemas import (
 from app.api.v1.users.tokens import cookie_delivery, token_response
 from app.core import errors
 from app.core.errors import responses
+from app.core.metrics import counting_rate_limited_logins
 from app.db.models import User
 from app.services.mail import deliver
 
@@ -118,7 +119,10 @@ async def login_user(
     from another origin). JSON body or OAuth2 form."""
     delivery = cookie_delivery(request)  # before any work: nothing to guess from afar
     address = client_address(request)
-    async with context.throttle.password_attempt(account=credentials.email, address=address):
+    async with (
+        counting_rate_limited_logins(),
+        context.throttle.password_attempt(account=credentials.email, address=address),
+    ):
         user = await manager.check_credentials(
             email=credentials.email, password=credentials.password
         )
