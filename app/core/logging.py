@@ -39,7 +39,11 @@ def build_formatter(settings: Settings) -> logging.Formatter:
     if settings.log_renderer == "json":
         tail = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        tail = [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
+        # Plain tracebacks: rich's show each frame's local variables, passwords included.
+        console = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+        tail = [console]
     return ProcessorFormatter(
         foreign_pre_chain=_shared_processors(),
         processors=[ProcessorFormatter.remove_processors_meta, *tail],
