@@ -11,6 +11,7 @@ import uuid
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import FilteringBoundLogger
 
 from app.core.log_context import signed_in
 from app.core.metrics import REQUEST_LATENCY
@@ -23,8 +24,6 @@ WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "OTHER"
 UNMATCHED_ROUTE = "unmatched"
-
-logger = structlog.get_logger("app.access")
 
 
 def is_well_formed_request_id(value: str) -> bool:
@@ -41,6 +40,7 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
     return CorrelationIdMiddleware(
         app,
         header_name=REQUEST_ID_HEADER,
+        update_request_header=False,  # nothing inside reads it; saves a header rewrite
         generator=new_request_id,
         validator=is_well_formed_request_id,
     )
@@ -52,6 +52,8 @@ class RequestLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Bound now, after create_app configured logging: no lazy lookup per request.
+        self.logger: FilteringBoundLogger = structlog.get_logger().bind(logger="app.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +77,7 @@ class RequestLog:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
             REQUEST_LATENCY.labels(method, template, str(status)).observe(seconds)
-            logger.info(
+            self.logger.info(
                 "request",
                 method=method,
                 path=template,

@@ -1,6 +1,7 @@
 """What every log line of a request carries (its id, and who is signed in), and the
 structlog processors that add it and keep secrets out of the logs."""
 
+import functools
 import uuid
 from contextvars import ContextVar
 
@@ -44,9 +45,21 @@ def add_request_context(_: WrappedLogger, __: str, event_dict: EventDict) -> Eve
 def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """Processor, the safety net: secrets by key name are dropped, emails masked."""
     for key, value in event_dict.items():
-        name = key.lower()
-        if any(part in name for part in SECRET_KEY_PARTS):
+        treatment = _treatment(key)
+        if treatment is _SECRET:
             event_dict[key] = REDACTED
-        elif name.endswith("email") and isinstance(value, str):
+        elif treatment is _EMAIL and isinstance(value, str):
             event_dict[key] = mask_email(value)
     return event_dict
+
+
+_SECRET, _EMAIL = "secret", "email"
+
+
+@functools.lru_cache(maxsize=1024)
+def _treatment(key: str) -> str | None:
+    # Cached: the same few key names come by on every line.
+    name = key.lower()
+    if any(part in name for part in SECRET_KEY_PARTS):
+        return _SECRET
+    return _EMAIL if name.endswith("email") else None

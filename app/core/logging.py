@@ -1,14 +1,16 @@
-"""Structured logs: structlog renders every line, ours and the stdlib's (uvicorn, SQLAlchemy,
-our modules' `logging.getLogger`), as one JSON object per line or, in development, for a
-console. One handler on the root logger writes them all to stdout.
+"""Structured logs on stdout: one JSON object per line, or in development lines for a console.
 
-Cheap by design, since every request logs a line: no call-site or stack inspection, and
-structlog's level filter drops disabled levels before any processor runs.
+Two paths, one format. Our own lines (`structlog.get_logger()`, the access line of every
+request) are rendered by structlog and written straight to stdout: the stdlib's logging
+machinery (a LogRecord, a stack walk to find the caller, a handler lock) would cost several
+times more on every request. Everything logged through the stdlib (uvicorn, SQLAlchemy,
+our modules' `logging.getLogger`) reaches one root handler whose structlog formatter
+renders it the same way.
 """
 
 import logging
 import sys
-from typing import TextIO
+from typing import TextIO, cast
 
 import structlog
 from structlog.stdlib import ProcessorFormatter
@@ -23,55 +25,69 @@ UVICORN_ACCESS = "uvicorn.access"
 HANDLER_NAME = "structured"
 
 
-def _shared_processors() -> list[Processor]:
+class _Stdout:
+    """sys.stdout as it is at each write, so a test runner that swaps it sees our lines."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+STDOUT = cast(TextIO, _Stdout())
+
+
+def _common_processors() -> list[Processor]:
+    # No call-site or stack inspection here: these run for every line.
     return [
-        structlog.stdlib.add_logger_name,
-        structlog.stdlib.add_log_level,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_request_context,
         redact,
     ]
 
 
-def build_formatter(settings: Settings) -> logging.Formatter:
-    """The formatter that renders structlog's and the stdlib's records alike."""
-    tail: list[Processor]
+def _renderers(settings: Settings) -> list[Processor]:
     if settings.log_renderer == "json":
-        tail = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
-    else:
-        # Plain tracebacks: rich's show each frame's local variables, passwords included.
-        console = structlog.dev.ConsoleRenderer(
+        return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    # Plain tracebacks: rich's show each frame's local variables, passwords included.
+    return [
+        structlog.dev.ConsoleRenderer(
             colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
-        tail = [console]
+    ]
+
+
+def build_formatter(settings: Settings) -> logging.Formatter:
+    """The formatter that renders the stdlib's records like our own lines."""
     return ProcessorFormatter(
-        foreign_pre_chain=_shared_processors(),
-        processors=[ProcessorFormatter.remove_processors_meta, *tail],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *_common_processors()],
+        processors=[ProcessorFormatter.remove_processors_meta, *_renderers(settings)],
     )
 
 
 def stdout_handler() -> logging.Handler:
     """A handler for uvicorn's `--log-config` (app/core/uvicorn_logging.json), so the
     process that supervises the workers logs like them."""
-    return _handler(get_settings(), sys.stdout)
+    return _handler(get_settings())
 
 
-def _handler(settings: Settings, stream: TextIO) -> logging.Handler:
-    handler = logging.StreamHandler(stream)
+def _handler(settings: Settings) -> logging.Handler:
+    handler = logging.StreamHandler(STDOUT)
     handler.setFormatter(build_formatter(settings))
     handler.set_name(HANDLER_NAME)
     return handler
 
 
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
-    """Route all logging through structlog's formatter to `stream` (default: stdout)."""
+def configure_logging(settings: Settings) -> None:
+    """Send every log line, structlog's and the stdlib's, to stdout in one format."""
     level = logging.getLevelNamesMapping()[settings.log_level.upper()]
-    handler = _handler(settings, stream or sys.stdout)
     root = logging.getLogger()
     # Replaces an earlier call's handler (and --log-config's); others (pytest's) stay.
     for earlier in [h for h in root.handlers if h.name == HANDLER_NAME]:
         root.removeHandler(earlier)
-    root.addHandler(handler)
+    root.addHandler(_handler(settings))
     root.setLevel(level)
     # uvicorn gives its loggers handlers of their own; theirs go through ours instead.
     for name in ("uvicorn", "uvicorn.error"):
@@ -80,11 +96,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     logging.getLogger(UVICORN_ACCESS).handlers = []
     logging.getLogger(UVICORN_ACCESS).propagate = False
     structlog.configure(
-        processors=[
-            *_shared_processors(),
-            ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[*_common_processors(), *_renderers(settings)],
+        logger_factory=structlog.WriteLoggerFactory(STDOUT),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )

@@ -1,9 +1,7 @@
 """Captured log lines (as the JSON the app writes) and scraped metric values."""
 
-import io
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,17 +10,24 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
-from app.core.logging import build_formatter
+from app.core.logging import configure_logging
+from app.main import create_app
+from tests.conftest import running
 
 
 class CapturedLogs:
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
+    """The process's stdout during a test, where every log line goes."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.captured = ""
 
     def text(self) -> str:
-        return self.stream.getvalue()
+        self.captured += self.capsys.readouterr().out
+        return self.captured
 
     def lines(self) -> list[dict[str, Any]]:
         """Every line, parsed: a line that is not one JSON object fails the test here."""
@@ -38,18 +43,34 @@ class CapturedLogs:
         return matching[0]
 
 
+@pytest.fixture(scope="session")
+def json_settings(settings: Settings) -> Settings:
+    """The suite's settings, logging JSON as in production."""
+    return settings.model_copy(update={"log_format": "json"})
+
+
+@pytest.fixture(scope="session")
+async def json_client(
+    json_settings: Settings, db_engine: AsyncEngine
+) -> AsyncIterator[AsyncClient]:
+    """A client of an app that logs JSON (the suite's shared app logs for a console)."""
+    async with running(create_app(json_settings)) as client:
+        yield client
+
+
 @pytest.fixture
-def logs(settings: Settings) -> Iterator[CapturedLogs]:
-    """What the app logs during the test, rendered by its JSON formatter."""
-    captured = CapturedLogs()
-    handler = logging.StreamHandler(captured.stream)
-    handler.setFormatter(build_formatter(settings.model_copy(update={"log_format": "json"})))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield captured
-    finally:
-        root.removeHandler(handler)
+def client(json_client: AsyncClient) -> AsyncClient:
+    """Here `client` (and the fixtures built on it) is the JSON-logging app's."""
+    return json_client
+
+
+@pytest.fixture
+def logs(capsys: pytest.CaptureFixture[str], json_settings: Settings) -> CapturedLogs:
+    """What is logged during the test, as JSON lines. Other tests' apps may have set the
+    stdlib's handler to the console format, so it is set back to JSON first."""
+    configure_logging(json_settings)
+    capsys.readouterr()
+    return CapturedLogs(capsys)
 
 
 @asynccontextmanager

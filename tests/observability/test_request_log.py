@@ -108,12 +108,12 @@ async def test_the_caps_answers_carry_the_request_id_and_are_logged(
 
 
 async def test_an_unexpected_error_answers_500_with_the_request_id_in_the_log(
-    settings: Settings, db_engine: AsyncEngine, logs: CapturedLogs
+    json_settings: Settings, db_engine: AsyncEngine, logs: CapturedLogs
 ) -> None:
     async def explode() -> None:
         raise RuntimeError("boom")
 
-    app = create_app(settings)
+    app = create_app(json_settings)
     app.add_api_route("/v1/test-explode", explode, methods=["POST"])
     async with LifespanManager(app) as manager:
         # The app's own 500, not the exception, reaches the client (as under uvicorn).
@@ -133,7 +133,7 @@ async def test_no_password_token_or_full_email_reaches_the_log(
     client_for: Callable[..., Any], logs: CapturedLogs
 ) -> None:
     # In production: in development, mail without SMTP_HOST goes to the log on purpose.
-    async with client_for(app_env="production", bcrypt_rounds=10) as client:
+    async with client_for(app_env="production", bcrypt_rounds=10, log_format="json") as client:
         secrets = await _sign_up_in_refresh_and_change_password(client)
 
     text = logs.text()
