@@ -52,7 +52,7 @@ class RequestLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Bound now, after create_app configured logging: no lazy lookup per request.
+        # Bound once, as the app starts (after create_app configured logging), not per request.
         self.logger: FilteringBoundLogger = structlog.get_logger().bind(logger="app.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
