@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Plugins `make run` enables (comma-separated; `make run PLUGINS=` for none).
+PLUGINS ?= qr_login
 
 .PHONY: run test e2e screenshots constraints lint fmt migration migrate bench install dev-install browser redis clean
 
@@ -23,10 +25,10 @@ install: $(VENV)/.runtime
 dev-install: $(VENV)/.dev
 
 migrate: install  ## apply migrations to DATABASE_URL (default: SQLite in data/)
-	$(BIN)/alembic upgrade head
+	PLUGINS=$(PLUGINS) $(BIN)/alembic upgrade heads
 
 run: migrate  ## serve on http://127.0.0.1:8000 (the Procfile's server, in development mode)
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) \
+	PLUGINS=$(PLUGINS) $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) \
 		--http app.protocol:HTTPProtocol --no-proxy-headers --no-server-header --no-access-log
 
 browser:  ## Debian's Chromium for the browser tests
@@ -47,7 +49,8 @@ screenshots: dev-install browser  ## refresh the README's pictures in docs/scree
 lint: dev-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app tests bench
+	$(BIN)/mypy app tests bench examples
+	$(BIN)/lint-imports
 
 fmt: dev-install
 	$(BIN)/ruff check --fix .

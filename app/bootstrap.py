@@ -4,27 +4,34 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from fastapi import FastAPI
+from typing import Any
 
 from app.context import AppContext
 from app.core.config import Settings
-from app.core.events import EventBus
-from app.plugins import load_plugins
+from app.core.events import EventBus, EventType
+from app.plugins import loader
+from app.plugins.plugin import LoadedPlugin
 from app.services import audit
 from app.services.notifications import Notifications
 
 logger = logging.getLogger(__name__)
+# A session's start is audited as the login (or a plugin's sign-in) it belongs to.
+UNAUDITED = frozenset({EventType.SESSION_STARTED})
 
 
-def build_events(settings: Settings, app: FastAPI) -> EventBus:
-    """The event bus with its subscribers: the audit log first, notifications, then plugins
-    (which may also add routes to `app`)."""
+def load_plugins(settings: Settings) -> list[LoadedPlugin[Any]]:
+    """The plugins PLUGINS names; raises PluginLoadError (start-up stops) for an unknown one."""
+    return loader.load_plugins(settings.plugins)
+
+
+def build_events(settings: Settings, plugins: list[LoadedPlugin[Any]]) -> EventBus:
+    """The event bus with its subscribers: the audit log first, notifications, then plugins."""
     events = EventBus()
-    events.subscribe(None, audit.record)
+    for type in EventType:
+        if type not in UNAUDITED:
+            events.subscribe(type, audit.record)
     Notifications(settings).subscribe(events)
-    for plugin in load_plugins(settings.plugins):
-        plugin.setup(app, events)
+    loader.subscribe(events, plugins)
     return events
 
 

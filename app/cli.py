@@ -11,14 +11,13 @@ import os
 import sys
 
 from asyncpg.exceptions import PostgresError  # type: ignore[import-untyped]
-from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.error_handlers import database_unavailable
 from app.api.v1.users.schemas import EmailAddress
-from app.bootstrap import build_events, started
+from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.core.events import EventType
@@ -34,8 +33,7 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
 
     Starts like the app (audit log, notifications, plugins) and closes all it opened.
     """
-    # Plugins may add routes to this app; the CLI serves none.
-    events = build_events(settings, FastAPI())
+    events = build_events(settings, load_plugins(settings))
     async with started(settings, events) as context:
         async with context.sessionmaker() as session:
             async with session.begin():

@@ -16,10 +16,11 @@ from app.api.openapi import install_openapi
 from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
-from app.bootstrap import build_events, started
+from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import watch_pool, worker_stopped
+from app.plugins import loader as plugin_loader
 from app.services.maintenance import purge_periodically
 from app.web.docs import install_docs
 from app.web.frontend import mount_frontend
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with started(settings, events) as context:
+        async with started(settings, events) as context, plugin_loader.running(plugins, context):
             app.state.context = context
             watch_pool(context.engine)
             purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
@@ -71,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_routes.me_router)
     app.include_router(admin_routes.router)
     app.include_router(audit_routes.router)
-    events = build_events(settings, app)
+    plugins = load_plugins(settings)
+    events = build_events(settings, plugins)
+    plugin_loader.install(app, plugins)
     if app.openapi_url is not None:  # not in production
         install_docs(app, openapi_url=app.openapi_url)
     mount_frontend(app)

@@ -38,16 +38,20 @@ def _admin_dsn() -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def run_migrations(database_url: str, revision: str = "head") -> None:
+def run_migrations(
+    database_url: str, revision: str = "heads", plugins: list[str] | None = None
+) -> None:
+    """Migrate the core and every first-party plugin (and the third-party `plugins`)."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url
+    config.attributes["plugins"] = plugins or []
     config.attributes["configure_logger"] = False
     command.upgrade(config, revision)
 
 
 @pytest.fixture(scope="session")
 async def migrated_database_url() -> AsyncIterator[str]:
-    """A new database for this run, migrated to head; dropped afterwards."""
+    """A new database for this run, migrated to the heads; dropped afterwards."""
     admin_dsn = _admin_dsn()
     try:
         admin = await asyncpg.connect(admin_dsn, timeout=5)

@@ -3,7 +3,6 @@
 import secrets
 
 import redis.asyncio as redis
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.bootstrap import build_events, started
@@ -22,7 +21,7 @@ async def test_started_closes_its_database_and_redis_connections(settings: Setti
         return [c for c in await observer.client_list() if c.get("name") == name]
 
     try:
-        async with started(configured, build_events(configured, FastAPI())) as context:
+        async with started(configured, build_events(configured, [])) as context:
             throttle = context.throttle
             await throttle.hit(throttle.per_address, "bootstrap-test", name)
             async with context.engine.connect() as connection:

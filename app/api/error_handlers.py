@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, ErrorCode, ServiceBusy, TooManyRequests
+from app.core.errors import AppError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _MESSAGES = {
 
 def error_response(
     status_code: int,
-    code: ErrorCode,
+    code: str,
     message: str,
     headers: dict[str, str] | None = None,
     **extra: object,
@@ -51,10 +51,9 @@ def error_response(
 
 async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     error = cast(AppError, exc)
-    headers = None
-    if isinstance(error, TooManyRequests | ServiceBusy):
-        headers = {"Retry-After": str(error.retry_after_seconds)}
-    return error_response(error.status_code, error.code, error.message, headers, **error.extra)
+    return error_response(
+        error.status_code, error.code, error.message, error.headers, **error.extra
+    )
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,8 @@
 Routes list the errors of their own rules in `responses=`. The statuses that come from
 the layers around every route are added here, so a new route documents them too:
 a body too large for the cap (413) wherever a body is accepted, and the database being
-unavailable (503) wherever a request uses it.
+unavailable (503) wherever a request uses it. Every error body's `code` lists the codes
+a client can get, the enabled plugins' own included.
 """
 
 from typing import Any
@@ -13,7 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 
-from app.core.errors import ErrorBody, ValidationErrorBody
+from app.core.errors import ErrorBody, ValidationErrorBody, known_codes
 from app.db.session import get_session
 
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
@@ -54,6 +55,10 @@ def install_openapi(app: FastAPI) -> None:
             components = schema.get("components", {}).get("schemas", {})
             for name in _FASTAPI_DEFAULTS:
                 components.pop(name, None)
+            for body in components.values():
+                fields = body.get("properties", {})
+                if {"code", "message"} <= fields.keys():  # ErrorBody and its extensions
+                    fields["code"]["enum"] = known_codes()
             app.openapi_schema = schema
         return app.openapi_schema
 

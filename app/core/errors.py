@@ -1,4 +1,8 @@
-"""Domain errors: each carries its HTTP status and a stable machine-readable code."""
+"""Domain errors: each carries its HTTP status and a stable machine-readable code.
+
+The core's codes are the ErrorCode enum; a plugin adds its own by subclassing PluginError
+with a `code` string of its own, which also lists it in the API docs' ErrorBody.
+"""
 
 from enum import StrEnum
 from typing import Any
@@ -41,7 +45,7 @@ class ErrorCode(StrEnum):
 class ErrorBody(BaseModel):
     """Every error response has this shape."""
 
-    code: ErrorCode
+    code: str = Field(description="A stable machine-readable code (the list: `known_codes`).")
     message: str
 
 
@@ -65,7 +69,7 @@ class AppError(Exception):
     """An error a client can act on; rendered as `{"code", "message"}` with its status."""
 
     status_code: int = 400
-    code: ErrorCode
+    code: str  # an ErrorCode for the core's errors
     message: str
 
     def __init__(self, message: str | None = None) -> None:
@@ -78,6 +82,11 @@ class AppError(Exception):
         """More machine-readable fields for the body, next to `code` and `message`."""
         return {}
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Headers the answer carries (Retry-After, ...)."""
+        return None
+
     @classmethod
     def openapi(cls) -> dict[int | str, dict[str, Any]]:
         """The `responses=` entry that documents this error on a route."""
@@ -89,6 +98,33 @@ class AppError(Exception):
                 "content": {"application/json": {"example": example}},
             }
         }
+
+
+_plugin_codes: dict[str, type["PluginError"]] = {}
+
+
+class PluginError(AppError):
+    """A plugin's own error: subclass it with a `code` of its own (prefix it with the
+    plugin's name, e.g. `QR_LOGIN_...`); the same JSON shape and docs as the core's."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is None:
+            return
+        taken = _plugin_codes.get(code)
+        # The same class imported again (a test reloading its module) keeps its code.
+        if code in set(ErrorCode) or (
+            taken is not None
+            and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__)
+        ):
+            raise ValueError(f"Error code {code!r} is already taken")
+        _plugin_codes[code] = cls
+
+
+def known_codes() -> list[str]:
+    """Every error code a client can get: the core's, then those of loaded plugins."""
+    return [*ErrorCode, *sorted(_plugin_codes)]
 
 
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
@@ -240,6 +276,10 @@ class TooManyRequests(AppError):
         super().__init__()
         self.retry_after_seconds = retry_after_seconds
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
 
 class ServiceBusy(AppError):
     """More work queued than the service takes on: refused at once rather than queued."""
@@ -248,6 +288,10 @@ class ServiceBusy(AppError):
     code = ErrorCode.SERVICE_UNAVAILABLE
     message = "The service is busy. Try again in a few seconds."
     retry_after_seconds = 2
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class ResetTokenInvalid(AppError):

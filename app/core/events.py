@@ -25,10 +25,12 @@ logger = logging.getLogger(__name__)
 
 
 class EventType(StrEnum):
-    # Room for more: second-factor steps (mfa_*), session_started with its method, ...
+    # Room for more: second-factor steps (mfa_*), ...
     REGISTERED = "registered"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"  # detail.reason: unknown_email, bad_password, inactive
+    # Every new session, however it began: detail.method is "password", "qr", ...
+    SESSION_STARTED = "session_started"
     LOGOUT = "logout"
     SESSION_REVOKED = "session_revoked"
     REFRESH_TOKEN_REUSED = "refresh_token_reused"  # noqa: S105

@@ -1,32 +1,7 @@
-"""Plugin support: a plugin adds routes and hears security events.
+"""Plugins: features that join the service without editing its core.
 
-A plugin is any object with a `name` and a `setup(app, events)` method, exposed as the
-attribute `plugin` of a module named in the PLUGINS setting (e.g. `PLUGINS=qrcode_login`).
-`events` is the app's EventBus (app/core/events.py): subscribe to one EventType or to all.
+A plugin is a `Plugin` (app/plugins/plugin.py) exposed as the attribute `plugin` of a module
+named in the PLUGINS setting: a short name for a first-party plugin (`qr_login` is
+app/plugins/qr_login/), or a dotted module path (`examples.plugins.hello`). It imports only
+app/plugins/api.py from `app`; app/plugins/loader.py is the host's side.
 """
-
-import importlib
-from typing import TYPE_CHECKING, Protocol
-
-from app.core.events import EventBus, EventType, SecurityEvent
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-__all__ = ["EventBus", "EventType", "Plugin", "SecurityEvent", "load_plugins"]
-
-
-class Plugin(Protocol):
-    name: str
-
-    def setup(self, app: "FastAPI", events: EventBus) -> None: ...
-
-
-def load_plugins(specs: list[str]) -> list[Plugin]:
-    """Import each `module` (its `plugin` attribute) or `module:attribute`."""
-    plugins = []
-    for spec in specs:
-        module_name, _, attribute = spec.partition(":")
-        module = importlib.import_module(module_name)
-        plugins.append(getattr(module, attribute or "plugin"))
-    return plugins

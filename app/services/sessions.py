@@ -85,6 +85,15 @@ class SessionService:
             method=method,
         )
         await crud.record_sign_in(self.session, user_id=user.id, now=now)
+        if self.events is not None:
+            await self.events.emit(
+                EventType.SESSION_STARTED,
+                user_id=user.id,
+                session_id=auth_session.id,
+                ip_address=client.ip_address,
+                user_agent=client.user_agent,
+                detail={"method": method},
+            )
         return Grant(user, auth_session.id, await self._new_token(auth_session, now))
 
     async def refresh(self, token: str, client: Client) -> Grant:

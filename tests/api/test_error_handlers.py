@@ -6,14 +6,13 @@ from contextlib import asynccontextmanager
 
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
 from app.main import create_app
-from app.plugins import EventBus, EventType, SecurityEvent
+from app.plugins.api import EventType, Plugin, PluginSettings, SecurityEvent
 from tests.api.test_middleware import assert_security_headers
 from tests.conftest import PASSWORD, bearer, make_settings, register
 
@@ -56,19 +55,16 @@ def assert_clean_error(response: Response) -> None:
         assert leak not in lowered, (leak, response.text)
 
 
-class FailingPlugin:
-    """A plugin whose registration hook crashes with a message full of internals."""
-
-    name = "failing"
-
-    def setup(self, app: FastAPI, events: EventBus) -> None:
-        async def explode(event: SecurityEvent, session: AsyncSession) -> None:
-            raise RuntimeError(SECRET_IN_HANDLER)
-
-        events.subscribe(EventType.REGISTERED, explode)
+async def explode(event: SecurityEvent, session: AsyncSession) -> None:
+    raise RuntimeError(SECRET_IN_HANDLER)
 
 
-plugin = FailingPlugin()
+# A plugin whose registration hook crashes with a message full of internals.
+plugin = Plugin(
+    name="failing",
+    settings=PluginSettings,
+    subscribe=lambda events, _: events.subscribe(EventType.REGISTERED, explode),
+)
 
 
 @asynccontextmanager

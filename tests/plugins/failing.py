@@ -1,19 +1,16 @@
 """A plugin whose registration handler fails, to show the change is undone."""
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins import EventBus, EventType, SecurityEvent
+from app.plugins.api import EventBus, EventType, Plugin, PluginSettings, SecurityEvent
 
 
-class Failing:
-    name = "failing"
-
-    def setup(self, app: FastAPI, events: EventBus) -> None:
-        async def refuse(event: SecurityEvent, _: AsyncSession) -> None:
-            raise RuntimeError(f"plugin refused {event.user_id}")
-
-        events.subscribe(EventType.REGISTERED, refuse)
+async def refuse(event: SecurityEvent, _: AsyncSession) -> None:
+    raise RuntimeError(f"plugin refused {event.user_id}")
 
 
-plugin = Failing()
+def subscribe(events: EventBus, _: PluginSettings) -> None:
+    events.subscribe(EventType.REGISTERED, refuse)
+
+
+plugin = Plugin(name="failing", settings=PluginSettings, subscribe=subscribe)

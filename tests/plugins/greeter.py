@@ -2,36 +2,35 @@
 
 import uuid
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins import EventBus, EventType, SecurityEvent
+from app.plugins.api import EventBus, EventType, Plugin, PluginSettings, SecurityEvent
 
 seen: list[tuple[str, uuid.UUID | None]] = []
 seen_after_commit: list[str] = []
 
-
-class Greeter:
-    name = "greeter"
-
-    def setup(self, app: FastAPI, events: EventBus) -> None:
-        router = APIRouter(prefix="/v1/greeter")
-
-        @router.get("/hello")
-        async def hello() -> dict[str, str]:
-            return {"hello": "world"}
-
-        app.include_router(router)
-
-        async def remember(event: SecurityEvent, _: AsyncSession) -> None:
-            seen.append((event.type, event.user_id))
-
-        async def remember_committed(event: SecurityEvent) -> None:
-            seen_after_commit.append(event.type)
-
-        events.subscribe(EventType.REGISTERED, remember)
-        events.subscribe(EventType.LOGIN_SUCCEEDED, remember)
-        events.subscribe_after_commit(None, remember_committed)
+router = APIRouter(prefix="/v1/greeter")
 
 
-plugin = Greeter()
+@router.get("/hello")
+async def hello() -> dict[str, str]:
+    """Says hello."""
+    return {"hello": "world"}
+
+
+async def remember(event: SecurityEvent, _: AsyncSession) -> None:
+    seen.append((event.type, event.user_id))
+
+
+async def remember_committed(event: SecurityEvent) -> None:
+    seen_after_commit.append(event.type)
+
+
+def subscribe(events: EventBus, _: PluginSettings) -> None:
+    events.subscribe(EventType.REGISTERED, remember)
+    events.subscribe(EventType.LOGIN_SUCCEEDED, remember)
+    events.subscribe_after_commit(None, remember_committed)
+
+
+plugin = Plugin(name="greeter", settings=PluginSettings, routers=[router], subscribe=subscribe)

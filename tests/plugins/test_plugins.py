@@ -30,7 +30,12 @@ async def test_a_plugin_hears_every_event_after_commit(client_for: Any) -> None:
         )
 
     assert wrong.status_code == 400
-    assert greeter.seen_after_commit == ["registered", "login_succeeded", "login_failed"]
+    assert greeter.seen_after_commit == [
+        "registered",
+        "session_started",
+        "login_succeeded",
+        "login_failed",
+    ]
 
 
 async def test_without_the_setting_no_plugin_is_loaded(client: Any) -> None:

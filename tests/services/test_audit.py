@@ -12,6 +12,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.bootstrap import UNAUDITED
 from app.cli import create_superuser
 from app.core.events import EventType
 from app.main import create_app
@@ -258,7 +259,7 @@ WITHOUT_CLIENT = {EventType.SUPERUSER_CREATED}
 
 
 def test_every_event_type_has_a_scenario() -> None:
-    assert set(SCENARIOS) == set(EventType)
+    assert set(SCENARIOS) == set(EventType) - UNAUDITED
 
 
 @pytest.mark.parametrize("event_type", list(SCENARIOS), ids=str)

@@ -25,7 +25,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import cookie_delivery, token_response
+from app.api.v1.users.tokens import cookie_delivery, sign_in
 from app.core import errors
 from app.core.errors import responses
 from app.core.metrics import counting_rate_limited_logins
@@ -128,9 +128,16 @@ async def login_user(
         )
         if user is None:
             raise errors.BadCredentials()
-    grant = await manager.sessions.start(user, client_of(request))
+    grant, response = await sign_in(
+        user,
+        client_of(request),
+        method="password",
+        delivery=delivery,
+        sessions=manager.sessions,
+        strategy=strategy,
+    )
     await manager.on_after_login(user, request, session_id=grant.session_id)
-    return token_response(grant, strategy, delivery, context.settings)
+    return response
 
 
 @router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)

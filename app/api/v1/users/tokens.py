@@ -23,8 +23,9 @@ from fastapi.responses import JSONResponse
 from app.api.v1.users.schemas import TokenResponse
 from app.core import errors
 from app.core.config import Settings
+from app.db.models import User
 from app.services.auth import AccessTokenStrategy
-from app.services.sessions import Grant
+from app.services.sessions import Client, Grant, SessionService
 
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/v1/users"  # refresh and logout live here; nothing else reads it
@@ -101,6 +102,21 @@ def token_response(
             secure=settings.secure_cookies,
         )
     return response
+
+
+async def sign_in(
+    user: User,
+    client: Client,
+    *,
+    method: str,
+    delivery: Delivery,
+    sessions: SessionService,
+    strategy: AccessTokenStrategy,
+) -> tuple[Grant, JSONResponse]:
+    """Start a session for `user` and answer as login does; every way of signing in
+    (password, a plugin's) goes through here."""
+    grant = await sessions.start(user, client, method=method)
+    return grant, token_response(grant, strategy, delivery, sessions.settings)
 
 
 def clear_refresh_cookie(response: Response, settings: Settings) -> None:

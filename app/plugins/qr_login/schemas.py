@@ -1,0 +1,58 @@
+"""QR sign-in's request and response bodies (the contract in README, "QR sign-in")."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A name for the device that signs in, shown to the approver.",
+        examples=["Office PC"],
+    )
+
+    @field_validator("client_name")
+    @classmethod
+    def printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.isprintable():
+            raise ValueError("must not contain control characters")
+        return value.strip() or None
+
+
+class StartResponse(BaseModel):
+    device_code: str = Field(description="The requester's secret: poll the token endpoint with it.")
+    user_code: str = Field(description="The code the approver sees or types, `XXXX-XXXX`.")
+    verification_uri: str = Field(description="The approve page.")
+    verification_uri_complete: str = Field(description="The approve page with the code in it.")
+    expires_in: int = Field(description="Seconds until the request expires.")
+    interval: int = Field(description="Seconds to wait between polls.")
+    qr_svg: str = Field(description="SVG of a QR code of `verification_uri_complete`.")
+
+
+class PendingRequest(BaseModel):
+    """The requesting device, for the approver to recognise (or not) before approving."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_code: str
+    client_name: str | None
+    user_agent: str | None
+    ip_address: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class TokenRequest(BaseModel):
+    device_code: str = Field(min_length=1, max_length=256)
+    grant_type: str | None = Field(
+        default=None, description=f"Optional; if given, `{DEVICE_CODE_GRANT}`."
+    )
+    client_id: str | None = Field(default=None, max_length=256, description="Ignored.")

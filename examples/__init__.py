@@ -1,0 +1,1 @@
+"""Examples that are part of the test suite."""

@@ -1,0 +1,1 @@
+"""Example plugins: enable one with `PLUGINS=examples.plugins.hello`."""
