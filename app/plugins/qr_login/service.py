@@ -1,8 +1,10 @@
 """QR sign-in's rules: start a request, let a signed-in user decide it, hand out tokens once."""
 
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import segno
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +23,17 @@ from app.plugins.qr_login.models import QrLoginRequest, Status
 from app.plugins.qr_login.settings import QrLoginSettings
 
 APPROVE_PATH = "/qr"
+# Markup that works inline in HTML and as an image alike; sized by the page's CSS.
+QR_SVG: dict[str, Any] = {
+    "kind": "svg",
+    "xmldecl": False,
+    "svgns": True,
+    "nl": False,
+    "scale": 4,
+    "light": "#fff",
+    "omitsize": True,
+    "svgclass": "qr-login-code",
+}
 # A poll a little early still counts as on time: timers and networks jitter.
 POLL_SLACK = timedelta(milliseconds=500)
 NEW_CODE_ATTEMPTS = 5
@@ -48,8 +61,9 @@ class Approved:
 def qr_svg(url: str) -> str:
     """SVG markup of a QR code of `url` (segno; a full-size code, never a Micro QR, on a
     white background so it scans in dark mode too)."""
-    code = segno.make_qr(url, error="m")
-    return code.svg_inline(scale=4, light="#fff", omitsize=True, svgclass="qr-login-code")
+    out = io.BytesIO()
+    segno.make_qr(url, error="m").save(out, **QR_SVG)
+    return out.getvalue().decode()
 
 
 def as_utc(moment: datetime) -> datetime:
