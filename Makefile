@@ -56,8 +56,14 @@ fmt: dev-install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migration: dev-install  ## make migration m="add a column"
-	$(BIN)/alembic revision --autogenerate -m "$(m)"
+# The core's newest revision (plugins' branches have heads of their own: head=qr_login@head).
+CORE_HEAD = $$($(BIN)/python -c 'import os; from alembic.config import Config; \
+	from alembic.script import ScriptDirectory as D; s = D.from_config(Config("alembic.ini")); \
+	print(*[h for h in s.get_heads() if os.path.dirname(s.get_revision(h).path) \
+	== os.path.abspath("migrations/versions")])')
+
+migration: dev-install  ## make migration m="add a column" (head=qr_login@head for a plugin's)
+	$(BIN)/alembic revision --autogenerate --head $(or $(head),$(CORE_HEAD)) -m "$(m)"
 
 constraints:  ## re-pin every runtime package (transitive ones too) after editing requirements.txt
 	rm -rf .constraints-venv && $(PYTHON) -m venv .constraints-venv
