@@ -50,7 +50,7 @@ lint: dev-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests bench examples
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 fmt: dev-install
 	$(BIN)/ruff check --fix .
