@@ -7,15 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from app.context import AppContext
 from app.core.events import EventBus
 from app.plugins import routes
 from app.plugins.plugin import Host, LoadedPlugin, Plugin
-from app.web.frontend import REVALIDATE
+from app.web.static import StaticAssets
 
 FIRST_PARTY = "app.plugins"
 
@@ -73,8 +70,8 @@ def subscribe(events: EventBus, plugins: Sequence[LoadedPlugin[Any]]) -> None:
 
 
 def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
-    """Mount the plugins' routers and frontend folders, and `GET /v1/plugins`; call before
-    the frontend's catch-all route."""
+    """Mount the plugins' routers and frontend folders (compressed and cached as public/
+    is), and `GET /v1/plugins`; call before the frontend's catch-all route."""
     app.state.plugin_settings = {type(loaded.settings): loaded.settings for loaded in plugins}
     app.state.plugin_manifest = routes.Manifest(plugins=[])
     app.include_router(routes.router)
@@ -83,7 +80,7 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
         for router in plugin.routers:
             app.include_router(router)
         if plugin.static is not None:
-            app.mount(f"/plugins/{plugin.name}", PluginFiles(directory=plugin.static))
+            app.mount(f"/plugins/{plugin.name}", StaticAssets(directory=plugin.static))
             if (plugin.static / "index.js").is_file():
                 app.state.plugin_manifest.plugins.append(frontend_part(plugin.name, plugin.static))
 
@@ -91,15 +88,6 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
 def frontend_part(name: str, static: Path) -> routes.FrontendPart:
     styles = [f"/plugins/{name}/{name}.css"] if (static / f"{name}.css").is_file() else []
     return routes.FrontendPart(name=name, module=f"/plugins/{name}/index.js", styles=styles)
-
-
-class PluginFiles(StaticFiles):
-    """A plugin's frontend files, revalidated like public/'s (no content-hashed names)."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update(REVALIDATE)
-        return response
 
 
 @asynccontextmanager

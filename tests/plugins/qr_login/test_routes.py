@@ -297,6 +297,7 @@ async def test_the_new_session_is_the_approver_s_labelled_qr_with_the_requester_
 
     [desktop] = [s for s in listed if s["user_agent"] == DESKTOP]
     assert desktop["ip_address"] == "127.0.0.1"
+    assert desktop["method"] == "qr"
     assert methods[DESKTOP] == "qr"
     assert {"method": "qr"} in audit_details
     me = await qr.get("/v1/users/me", headers=bearer(access))
