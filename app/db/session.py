@@ -1,9 +1,12 @@
 """The request's unit of work: one session, committed on success, rolled back on error."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Request
+from sqlalchemy import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -14,4 +17,29 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         else:
-            await session.commit()
+            # A request that only read (or ran nothing) has no transaction left to end: no
+            # COMMIT round trip for it. Pending objects still reach the database here.
+            if session.in_transaction() or _has_changes(session):
+                await session.commit()
+
+
+async def read_once(session: AsyncSession, statement: Executable) -> Result[Any]:
+    """Run one read, in one round trip when it is the session's first statement.
+
+    A single statement sees one consistent snapshot on its own, so outside a transaction
+    it runs in autocommit (BEGIN and COMMIT would be two more round trips), and the
+    connection goes back to the pool at once; what it loaded stays in the session
+    (expire_on_commit=False), so a later write in the request starts a transaction of its
+    own. Inside an open transaction, or with changes pending, it simply joins it.
+    """
+    if session.in_transaction() or _has_changes(session):
+        return await session.execute(statement)
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return await session.execute(statement)  # buffered: readable after the commit
+    finally:
+        await session.commit()  # nothing to commit: only ends the transaction-less unit
+
+
+def _has_changes(session: AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)

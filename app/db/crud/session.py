@@ -8,6 +8,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuthSession, RefreshToken, User, user_id_column
+from app.db.session import read_once
 
 
 async def create_session(
@@ -53,7 +54,8 @@ async def add_refresh_token(
 async def get_user_in_session(
     session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
 ) -> User | None:
-    """The user, if the session is theirs and still live: one query per authenticated request."""
+    """The user, if the session is theirs and still live: one query per authenticated request,
+    one round trip when it opens the request's work (see read_once)."""
     statement = (
         select(User)
         .join(AuthSession, AuthSession.user_id == user_id_column)
@@ -64,7 +66,7 @@ async def get_user_in_session(
             AuthSession.expires_at > now,
         )
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await read_once(session, statement)).scalar_one_or_none()
 
 
 async def lock_refresh_token(
