@@ -1,6 +1,6 @@
 """The request's unit of work: one session, committed on success, rolled back on error."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi import Request
@@ -23,7 +23,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await session.commit()
 
 
-async def read_once(session: AsyncSession, statement: Executable) -> Result[Any]:
+async def read_once(
+    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Result[Any]:
     """Run one read, in one round trip when it is the session's first statement.
 
     A single statement sees one consistent snapshot on its own, so outside a transaction
@@ -33,10 +35,10 @@ async def read_once(session: AsyncSession, statement: Executable) -> Result[Any]
     own. Inside an open transaction, or with changes pending, it simply joins it.
     """
     if session.in_transaction() or _has_changes(session):
-        return await session.execute(statement)
+        return await session.execute(statement, parameters)
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return await session.execute(statement)  # buffered: readable after the commit
+        return await session.execute(statement, parameters)  # buffered: readable after the commit
     finally:
         await session.commit()  # nothing to commit: only ends the transaction-less unit
 
