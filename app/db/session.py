@@ -37,10 +37,11 @@ async def read_once(
     if session.in_transaction() or _has_changes(session):
         return await session.execute(statement, parameters)
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    try:
-        return await session.execute(statement, parameters)  # buffered: readable after the commit
-    finally:
-        await session.commit()  # nothing to commit: only ends the transaction-less unit
+    result = await session.execute(statement, parameters)  # buffered: readable after commit
+    # Nothing to commit: this only ends the transaction-less unit. After an error the
+    # request's rollback (get_session) does that instead, and the error stays the one seen.
+    await session.commit()
+    return result
 
 
 def _has_changes(session: AsyncSession) -> bool:
