@@ -1,6 +1,6 @@
 """read_once: a read outside a transaction runs on its own; inside one, it joins it."""
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.crud.user import create_user
@@ -30,7 +30,8 @@ async def test_a_read_inside_a_transaction_sees_its_uncommitted_writes(
 ) -> None:
     async with create_sessionmaker(db_engine)() as session:
         await create_user(session, email="ann@example.com", hashed_password=HASH)
-        found = (await read_once(session, text("SELECT email FROM users"))).scalar_one_or_none()
+        user = (await read_once(session, select(User))).scalar_one_or_none()
+        found = None if user is None else user.email
         still_open = session.in_transaction()
         await session.rollback()
 
@@ -43,7 +44,8 @@ async def test_a_read_with_changes_pending_flushes_them_into_a_transaction(
 ) -> None:
     async with create_sessionmaker(db_engine)() as session:
         session.add(User(email="bob@example.com", hashed_password=HASH))
-        found = (await read_once(session, text("SELECT email FROM users"))).scalar_one_or_none()
+        user = (await read_once(session, select(User))).scalar_one_or_none()
+        found = None if user is None else user.email
         still_open = session.in_transaction()
         await session.rollback()
 
