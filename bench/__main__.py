@@ -11,7 +11,14 @@ from pathlib import Path
 
 import anyio
 
-from bench import email_lookup, login_hashing, login_scale, me_throughput, worker_memory
+from bench import (
+    email_lookup,
+    login_hashing,
+    login_scale,
+    me_throughput,
+    password_screening,
+    worker_memory,
+)
 from bench.apps import hash_concurrency
 from bench.database import server_version
 from bench.report import Result, machine, markdown, notes, table
@@ -71,6 +78,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def kept_sections(path: Path) -> str:
+    """The "Password screening" section that bench.password_screening wrote, kept."""
+    text = path.read_text() if path.exists() else ""
+    heading = password_screening.HEADING
+    return "\n" + text[text.index(heading) :] if heading in text else ""
+
+
 def benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], Awaitable[Result]]]:
     return {
         "login_hashing": lambda: login_hashing.run(seconds=args.seconds),
@@ -105,7 +119,7 @@ async def main(argv: list[str]) -> int:
     print(table(results))
     print(notes(results))
     command = shlex.join(["python", "-m", "bench", *argv])
-    args.output.write_text(markdown(results, machine_lines, command))
+    args.output.write_text(markdown(results, machine_lines, command) + kept_sections(args.output))
     print(f"bench: wrote {args.output}", file=sys.stderr)
     return 0
 
