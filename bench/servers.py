@@ -57,7 +57,10 @@ def uvicorn(
         "--no-access-log",
         *extra_args,
     ]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env})
+    # The request log is written (its cost is part of the figures) but not shown.
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, base_url + ready_path)
