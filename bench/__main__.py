@@ -11,13 +11,26 @@ from pathlib import Path
 
 import anyio
 
-from bench import email_lookup, login_hashing, me_throughput
+from bench import (
+    email_lookup,
+    login_hashing,
+    login_scale,
+    me_throughput,
+    password_screening,
+    worker_memory,
+)
 from bench.apps import hash_concurrency
 from bench.database import server_version
 from bench.report import Result, machine, markdown, notes, table
 
 RESULTS = Path(__file__).with_name("results.md")
-NAMES = ("login_hashing", "email_lookup", "me_throughput")
+NAMES = (
+    "login_hashing",
+    "email_lookup",
+    "login_scale",
+    "me_throughput",
+    "worker_memory",
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -32,13 +45,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--seconds",
         type=float,
         default=10.0,
-        help="load duration for login_hashing and me_throughput (default 10)",
+        help="load duration for login_hashing and me_throughput (default 10; me_throughput "
+        "runs 7 such loads)",
     )
     parser.add_argument(
         "--users",
         type=int,
         default=1_000_000,
-        help="rows per table for email_lookup (default 1,000,000)",
+        help="rows per table for email_lookup and login_scale (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=100_000,
+        help="GET /me for worker_memory, RSS read at a fifth and at the end (default 100,000)",
     )
     parser.add_argument(
         "--output",
@@ -51,16 +71,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     if not 4 <= args.seconds <= 60:
         parser.error("--seconds must be between 4 and 60")
+    if not 1_000 <= args.requests <= 10_000_000:
+        parser.error("--requests must be between 1,000 and 10,000,000")
     if not 1_000 <= args.users <= 5_000_000:
         parser.error("--users must be between 1,000 and 5,000,000")
     return args
+
+
+def kept_sections(path: Path) -> str:
+    """The "Password screening" section that bench.password_screening wrote, kept."""
+    text = path.read_text() if path.exists() else ""
+    heading = password_screening.HEADING
+    return "\n" + text[text.index(heading) :] if heading in text else ""
 
 
 def benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], Awaitable[Result]]]:
     return {
         "login_hashing": lambda: login_hashing.run(seconds=args.seconds),
         "email_lookup": lambda: email_lookup.run(users=args.users),
+        "login_scale": lambda: login_scale.run(users=args.users),
         "me_throughput": lambda: me_throughput.run(seconds=args.seconds),
+        "worker_memory": lambda: worker_memory.run(requests=args.requests),
     }
 
 
@@ -88,7 +119,7 @@ async def main(argv: list[str]) -> int:
     print(table(results))
     print(notes(results))
     command = shlex.join(["python", "-m", "bench", *argv])
-    args.output.write_text(markdown(results, machine_lines, command))
+    args.output.write_text(markdown(results, machine_lines, command) + kept_sections(args.output))
     print(f"bench: wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -1,15 +1,18 @@
-"""The two apps under test: how to serve each, their URLs, and the benchmark account."""
+"""The apps under test (ours, stock fastapi-users, the floor): how to serve each, their
+URLs, and the benchmark account."""
 
 import importlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
+from app.core.config import Settings
 from bench.database import scratch_database
 from bench.servers import Server, uvicorn
 
@@ -33,7 +36,22 @@ def our_env(database_url: str, bcrypt_rounds: int) -> dict[str, str]:
         "RATE_LIMITS_ENABLED": "false",
         "PLUGINS": "",
         "CORS_ORIGINS": "",
-        "LOG_LEVEL": "ERROR",
+        # As in production: a JSON line per request (to /dev/null, see servers.py); metrics on.
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+    }
+
+
+def floor_env(database_url: str, secret_key: str) -> dict[str, str]:
+    """The floor reads our database with our key, so our tokens work on it."""
+    defaults = Settings.model_fields
+    dsn = make_url(database_url).set(drivername="postgresql")
+    return {
+        "FLOOR_DATABASE_URL": dsn.render_as_string(hide_password=False),
+        "FLOOR_SECRET_KEY": secret_key,
+        "FLOOR_JWT_ISSUER": str(defaults["jwt_issuer"].default),
+        "FLOOR_JWT_AUDIENCE": str(defaults["jwt_audience"].default),
+        "FLOOR_POOL_SIZE": str(defaults["database_pool_size"].default),
     }
 
 
@@ -54,6 +72,8 @@ class App:
     register_path: str
     login_path: str  # both take the OAuth2 password form
     me_path: str
+    # uvicorn options beyond the common ones: ours runs with the Procfile's web options
+    extra_args: tuple[str, ...] = ()
 
 
 OURS = App(
@@ -64,6 +84,7 @@ OURS = App(
     register_path="/v1/users/",
     login_path="/v1/users/login",
     me_path="/v1/users/me",
+    extra_args=("--http", "app.protocol:HTTPProtocol", "--no-proxy-headers", "--no-server-header"),
 )
 STOCK = App(
     name="stock",
@@ -76,17 +97,48 @@ STOCK = App(
 )
 
 
+FLOOR_MODULE = "bench.floor_app:app"  # serves only /me, for our users: not an App
+
+
 # Each benchmark gives each app two phases of load in this order, both servers up all
 # along, so a change in the machine's load during the run weighs on both apps alike.
 ABBA = (STOCK, OURS, OURS, STOCK)
 
 
 @asynccontextmanager
-async def serving(app: App, *, bcrypt_rounds: int) -> AsyncIterator[tuple[Server, str]]:
-    """`app` on its own scratch database in a one-worker uvicorn: (server, database URL)."""
+async def serving(
+    app: App, *, bcrypt_rounds: int, workers: int = 1
+) -> AsyncIterator[tuple[Server, str]]:
+    """`app` on its own scratch database in a uvicorn: (server, database URL)."""
     async with scratch_database(f"bench_{app.name}", migrate=app.migrated) as url:
-        with uvicorn(app.module, app.env(url, bcrypt_rounds)) as server:
+        env = app.env(url, bcrypt_rounds)
+        with uvicorn(app.module, env, workers=workers, extra_args=app.extra_args) as server:
             yield server, url
+
+
+@asynccontextmanager
+async def serving_with_floor(
+    *, bcrypt_rounds: int, our_workers: tuple[int, ...] = ()
+) -> AsyncIterator[dict[str, tuple[Server, str]]]:
+    """Stock, ours and the floor (on our database, with our key), by name; plus ours with
+    more workers on the same database as "ours×N" for each N in `our_workers`."""
+    async with (
+        serving(STOCK, bcrypt_rounds=bcrypt_rounds) as stock,
+        scratch_database(f"bench_{OURS.name}", migrate=True) as url,
+    ):
+        env = OURS.env(url, bcrypt_rounds)
+        with ExitStack() as stack:
+            servers = {STOCK.name: stock}
+            servers[OURS.name] = (
+                stack.enter_context(uvicorn(OURS.module, env, extra_args=OURS.extra_args)),
+                url,
+            )
+            floor = uvicorn(FLOOR_MODULE, floor_env(url, env["SECRET_KEY"]))
+            servers["floor"] = (stack.enter_context(floor), url)
+            for workers in our_workers:
+                more = uvicorn(OURS.module, env, workers=workers, extra_args=OURS.extra_args)
+                servers[f"ours×{workers}"] = (stack.enter_context(more), url)
+            yield servers
 
 
 @asynccontextmanager

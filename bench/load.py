@@ -77,20 +77,26 @@ async def generate_load(
     request: Request,
     *,
     connections: int,
-    seconds: float,
+    seconds: float | None = None,
+    requests: int | None = None,
     threads: int = 2,
     tools: tuple[str, ...] = ("wrk", "hey"),
 ) -> Load:
-    """Keep `connections` requests in flight for `seconds`; wrk only does GET here."""
-    if request.method != "GET":
+    """Keep `connections` requests in flight for `seconds`, or until `requests` have been
+    sent (hey and httpx only); wrk only does GET here."""
+    if request.method != "GET" or requests is not None:
         tools = tuple(tool for tool in tools if tool != "wrk")
+    if (seconds is None) == (requests is None):
+        raise ValueError("give either seconds or requests")
     tool = available_tool(tools)
-    with anyio.fail_after(seconds + GRACE_SECONDS):  # a stuck tool must not hang the run
-        if tool == "wrk":
+    # a stuck tool must not hang the run; by count, allow at least 50 requests/s
+    budget = (seconds if seconds is not None else (requests or 0) / 50) + GRACE_SECONDS
+    with anyio.fail_after(budget):
+        if tool == "wrk" and seconds is not None:
             return await _wrk(request, connections=connections, seconds=seconds, threads=threads)
         if tool == "hey":
-            return await _hey(request, connections=connections, seconds=seconds)
-        return await _httpx(request, connections=connections, seconds=seconds)
+            return await _hey(request, connections=connections, seconds=seconds, count=requests)
+        return await _httpx(request, connections=connections, seconds=seconds, count=requests)
 
 
 async def _wrk(request: Request, *, connections: int, seconds: float, threads: int) -> Load:
@@ -131,9 +137,14 @@ def _seconds(value: float, unit: str) -> float:
     return value * scale[unit]
 
 
-async def _hey(request: Request, *, connections: int, seconds: float) -> Load:
-    duration = f"{max(1, round(seconds))}s"
-    command = ["hey", "-z", duration, "-c", str(connections), "-m", request.method]
+async def _hey(
+    request: Request, *, connections: int, seconds: float | None, count: int | None = None
+) -> Load:
+    if seconds is not None:
+        limit = ["-z", f"{max(1, round(seconds))}s"]
+    else:
+        limit = ["-n", str(count)]
+    command = ["hey", *limit, "-c", str(connections), "-m", request.method]
     for name, value in request.headers.items():
         command += ["-H", f"{name}: {value}"]
     if request.content_type is not None:
@@ -167,7 +178,9 @@ def _field(output: str, pattern: str, default: str | None = None) -> str:
     return match.group(1)
 
 
-async def _httpx(request: Request, *, connections: int, seconds: float) -> Load:
+async def _httpx(
+    request: Request, *, connections: int, seconds: float | None, count: int | None = None
+) -> Load:
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=connections)
@@ -175,11 +188,13 @@ async def _httpx(request: Request, *, connections: int, seconds: float) -> Load:
     if request.content_type is not None:
         headers["Content-Type"] = request.content_type
     started = time.perf_counter()
-    deadline = started + seconds
+    deadline = started + seconds if seconds is not None else float("inf")
+    left = count if count is not None else -1
 
     async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal failures
-        while time.perf_counter() < deadline:
+        nonlocal failures, left
+        while time.perf_counter() < deadline and left != 0:
+            left -= 1
             begin = time.perf_counter()
             try:
                 response = await client.request(

@@ -1,13 +1,17 @@
-"""me_throughput: how many GET /me a single worker serves, and what each one costs.
+"""me_throughput: how many GET /me a worker serves, against the floor, and what each costs.
 
 wrk (or hey) keeps 16 connections busy against each app in a subprocess, in phases
-stock, ours, ours, stock. Then each app runs in-process with SQLAlchemy's engine and
-pool events counted, to show how many SQL statements and round trips one /me costs.
+floor, stock, ours, ours, stock, floor; then 4 connections against the floor and ours
+(floor, ours, ours, floor) for latency when the server is not saturated; then ours with
+one worker against ours with two (WEB_CONCURRENCY=2). The floor (bench/floor_app.py)
+serves our database with our key and must answer with the same JSON. Then ours and stock
+run in-process with SQLAlchemy's engine and pool events counted, to show how many SQL
+statements and round trips one /me costs.
 """
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,37 +22,45 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.apps import ABBA, OURS, STOCK, App, import_stock_app, log_in, serving_both, sign_up
+from bench.apps import OURS, STOCK, App, import_stock_app, log_in, serving_with_floor, sign_up
 from bench.load import Load, Request, combine, generate_load
-from bench.report import Result, Row
+from bench.report import Result, Row, target
 from bench.stats import ratio
 
 BCRYPT_ROUNDS = 4  # only sign-up and log-in hash here; keep them cheap
 CONNECTIONS = 16
+LIGHT_CONNECTIONS = 4
 THREADS = 2
+WORKERS = 2  # the second run of ours: the Procfile's web line with WEB_CONCURRENCY=2
 COUNTED_REQUESTS = 20
 # engine/pool event -> what it counts
 EVENTS = {
     "before_cursor_execute": "SQL statements",
-    "begin": "transactions begun",
-    "commit": "commits",
-    "rollback": "rollbacks",
+    "begin": "BEGINs sent",
+    "commit": "COMMITs sent",
+    "rollback": "ROLLBACKs sent",
+    "autocommit": "autocommit begin/commit events (nothing sent)",
     "checkout": "pool checkouts",
     "ping": "pre-pings",  # not an event: counted by wrapping the dialect's do_ping
 }
 # Server round trips each one costs with asyncpg: a pre-ping is BEGIN, ";", ROLLBACK.
 ROUND_TRIPS = {"before_cursor_execute": 1, "begin": 1, "commit": 1, "rollback": 1, "ping": 3}
+FLOOR = "floor"
+TWO = f"ours×{WORKERS}"
 
 
 async def run(*, seconds: float) -> Result:
-    phases: dict[str, list[Load]] = {STOCK.name: [], OURS.name: []}
+    phase = seconds / 2
+    loads: dict[str, list[Load]] = {}
+    light: dict[str, list[Load]] = {}
+    scaled: dict[str, list[Load]] = {}
     work: dict[str, dict[str, float]] = {}
-    async with serving_both(bcrypt_rounds=BCRYPT_ROUNDS) as servers:
+    async with serving_with_floor(bcrypt_rounds=BCRYPT_ROUNDS, our_workers=(WORKERS,)) as servers:
         requests: dict[str, Request] = {}
         for app in (STOCK, OURS):
             base_url = servers[app.name][0].base_url
@@ -56,18 +68,45 @@ async def run(*, seconds: float) -> Result:
                 token = await sign_up(client, app)
             headers = {"Authorization": f"Bearer {token}"}
             requests[app.name] = Request(url=base_url + app.me_path, headers=headers)
-        for app in ABBA:
-            load = await generate_load(
-                requests[app.name], connections=CONNECTIONS, seconds=seconds / 2, threads=THREADS
+        for name in (FLOOR, TWO):  # the same user and token as ours
+            requests[name] = Request(
+                url=servers[name][0].base_url + OURS.me_path, headers=requests[OURS.name].headers
             )
-            phases[app.name].append(load.checked(f"{app.name} GET {app.me_path}"))
+        await same_answer(requests[OURS.name], requests[FLOOR])
+
+        async def measure(into: dict[str, list[Load]], order: Sequence[str], n: int) -> None:
+            for name in order:
+                load = await generate_load(
+                    requests[name], connections=n, seconds=phase, threads=THREADS
+                )
+                into.setdefault(name, []).append(load.checked(f"{name} GET /me, {n} connections"))
+
+        await measure(
+            loads, (FLOOR, STOCK.name, OURS.name, OURS.name, STOCK.name, FLOOR), CONNECTIONS
+        )
+        await measure(light, (FLOOR, OURS.name, OURS.name, FLOOR), LIGHT_CONNECTIONS)
+        await measure(scaled, (OURS.name, TWO, TWO, OURS.name), CONNECTIONS)
         for app in (STOCK, OURS):
             url = servers[app.name][1]
             in_process = (
                 our_app(url) if app is OURS else import_stock_app(url, bcrypt_rounds=BCRYPT_ROUNDS)
             )
             work[app.name] = await count_database_work(in_process, app)
-    return summarise({name: combine(loads) for name, loads in phases.items()}, work)
+
+    def combined(phases: dict[str, list[Load]]) -> dict[str, Load]:
+        return {name: combine(runs) for name, runs in phases.items()}
+
+    return summarise(combined(loads), combined(light), combined(scaled), work)
+
+
+async def same_answer(ours: Request, floor: Request) -> None:
+    """The floor must do the same work: the same JSON for the same token."""
+    async with httpx.AsyncClient() as client:
+        answers = [await client.get(r.url, headers=r.headers) for r in (ours, floor)]
+    for answer in answers:
+        answer.raise_for_status()
+    if answers[0].json() != answers[1].json():
+        raise RuntimeError(f"the floor answers differently: {answers[1].text} vs {answers[0].text}")
 
 
 def our_app(database_url: str) -> FastAPI:
@@ -103,15 +142,23 @@ async def count_database_work(app: FastAPI, target: App) -> dict[str, float]:
 def counting() -> Iterator[Counter[str]]:
     """Count EVENTS on every engine and pool in this process while the block runs."""
     counts: Counter[str] = Counter()
-    listeners = []
-    for name in set(EVENTS) - {"ping"}:
+    listeners: list[tuple[type, str, Callable[..., None]]] = []
+    for name in ("before_cursor_execute", "checkout"):
 
         def listener(*_args: object, _name: str = name) -> None:
             counts[_name] += 1
 
-        target = Pool if name == "checkout" else Engine
-        event.listen(target, name, listener)
-        listeners.append((target, name, listener))
+        listeners.append((Pool if name == "checkout" else Engine, name, listener))
+    for name in ("begin", "commit", "rollback"):
+
+        def transaction_listener(connection: Connection, *_args: object, _name: str = name) -> None:
+            # asyncpg sends nothing for these on a connection in autocommit mode
+            autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            counts["autocommit" if autocommit else _name] += 1
+
+        listeners.append((Engine, name, transaction_listener))
+    for owner, name, listener in listeners:
+        event.listen(owner, name, listener)
     do_ping: Callable[[PGDialect_asyncpg, Any], bool] = PGDialect_asyncpg.do_ping
 
     def counted_ping(dialect: PGDialect_asyncpg, dbapi_connection: Any) -> bool:
@@ -122,52 +169,98 @@ def counting() -> Iterator[Counter[str]]:
         with patch.object(PGDialect_asyncpg, "do_ping", counted_ping):
             yield counts
     finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
+        for owner, name, listener in listeners:
+            event.remove(owner, name, listener)
 
 
-def summarise(loads: dict[str, Load], work: dict[str, dict[str, float]]) -> Result:
-    ours, stock = loads["ours"], loads["stock"]
+def summarise(
+    loads: dict[str, Load],
+    light: dict[str, Load],
+    scaled: dict[str, Load],
+    work: dict[str, dict[str, float]],
+) -> Result:
+    ours, stock, floor = loads[OURS.name], loads[STOCK.name], loads[FLOOR]
+    share = ratio(ours.per_second, floor.per_second)
+    light_p99 = ratio(light[OURS.name].p99_ms, light[FLOOR].p99_ms)
+    gain = ratio(scaled[TWO].per_second, scaled[OURS.name].per_second)
+    trips = work[OURS.name]["round_trips"]
     rows = [
         Row(
-            "/me requests/s",
+            "/me requests/s, 1 worker",
+            ours.per_second,
+            stock.per_second,
+            share,
+            "ours/floor",
+            floor=floor.per_second,
+            target=target("≥ 0.5× floor (goal 0.8×)", share >= 0.5),
+        ),
+        Row(
+            "/me requests/s vs stock",
             ours.per_second,
             stock.per_second,
             ratio(ours.per_second, stock.per_second),
             "ours/stock",
         ),
         Row(
-            "/me p50 (ms)",
+            f"/me p50 (ms), {CONNECTIONS} connections",
             ours.p50_ms,
             stock.p50_ms,
-            ratio(stock.p50_ms, ours.p50_ms),
-            "stock/ours",
+            floor=floor.p50_ms,
         ),
         Row(
-            "/me p99 (ms)",
+            f"/me p99 (ms), {CONNECTIONS} connections",
             ours.p99_ms,
             stock.p99_ms,
-            ratio(stock.p99_ms, ours.p99_ms),
-            "stock/ours",
+            floor=floor.p99_ms,
+        ),
+        Row(
+            f"/me p99 (ms), {LIGHT_CONNECTIONS} connections",
+            light[OURS.name].p99_ms,
+            floor=light[FLOOR].p99_ms,
+            ratio=light_p99,
+            ratio_label="ours/floor",
+            target=target("≤ 2× floor", light_p99 <= 2),
+        ),
+        Row(
+            f"/me requests/s, {WORKERS} workers",
+            scaled[TWO].per_second,
+            ratio=gain,
+            ratio_label=f"{WORKERS} workers / 1",
+            target=target("≥ 1.6× one worker", gain >= 1.6),
         ),
         Row(
             "SQL statements per /me",
-            work["ours"]["before_cursor_execute"],
-            work["stock"]["before_cursor_execute"],
+            work[OURS.name]["before_cursor_execute"],
+            work[STOCK.name]["before_cursor_execute"],
+            floor=1,
         ),
         Row(
             "database round trips per /me",
-            work["ours"]["round_trips"],
-            work["stock"]["round_trips"],
-            ratio(work["stock"]["round_trips"], work["ours"]["round_trips"]),
+            trips,
+            work[STOCK.name]["round_trips"],
+            ratio(work[STOCK.name]["round_trips"], trips),
             "stock/ours",
+            floor=1,
+            target=target("the minimum, 1", trips <= 1),
         ),
     ]
     notes = [
-        f"{ours.tool}, {THREADS} threads, {CONNECTIONS} connections, {ours.seconds:.0f} s per "
-        f"app in phases stock, ours, ours, stock (latencies: mean of the two phases), one "
-        f"uvicorn worker each; {ours.requests:,} requests ours ({ours.failures} failed), "
-        f"{stock.requests:,} stock ({stock.failures} failed).",
+        f"{ours.tool}, {THREADS} threads, {CONNECTIONS} connections, {ours.seconds / 2:.0f} s per "
+        f"phase in phases floor, stock, ours, ours, stock, floor (latencies: mean of an app's "
+        f"phases), one uvicorn worker each; "
+        + ", ".join(
+            f"{load.requests:,} requests {name} ({load.failures} failed)"
+            for name, load in loads.items()
+        )
+        + ".",
+        f"{LIGHT_CONNECTIONS} connections: floor, ours, ours, floor; p50 ours "
+        f"{light[OURS.name].p50_ms:.2g} ms, floor {light[FLOOR].p50_ms:.2g} ms; requests/s ours "
+        f"{light[OURS.name].per_second:,.0f}, floor {light[FLOOR].per_second:,.0f}.",
+        f"workers: ours with 1 and with {WORKERS} (same options, same database), {CONNECTIONS} "
+        f"connections, phases 1, {WORKERS}, {WORKERS}, 1: {scaled[OURS.name].per_second:,.0f} vs "
+        f"{scaled[TWO].per_second:,.0f} requests/s; wrk itself runs on the same cores.",
+        "the floor (bench/floor_app.py) answered with the same JSON as ours for the same token; "
+        "its one round trip per /me is by construction (one fetchrow, no pool reset query).",
         *(
             f"per /me in-process ({COUNTED_REQUESTS} requests), {name}: "
             + ", ".join(f"{counts[event_name]:g} {label}" for event_name, label in EVENTS.items())

@@ -19,6 +19,12 @@ class Row:
     stock: float = math.nan
     ratio: float = math.nan
     ratio_label: str = ""  # e.g. "stock/ours": which way the ratio reads
+    floor: float = math.nan  # the bare app (bench/floor_app.py), where measured
+    target: str = ""  # the issue's target for this row, and whether this run met it
+
+
+def target(goal: str, met: bool) -> str:
+    return f"{goal}: {'met' if met else 'MISSED'}"
 
 
 @dataclass
@@ -47,12 +53,16 @@ def _ratio(row: Row) -> str:
 
 def table(results: list[Result]) -> str:
     """A Markdown table, readable as plain text too."""
-    lines = ["| benchmark | metric | ours | stock | ratio |", "|---|---|---:|---:|---|"]
+    lines = [
+        "| benchmark | metric | ours | stock | floor | ratio | target |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
     for result in results:
         for row in result.rows:
             lines.append(
                 f"| {result.benchmark} | {row.metric} | {_number(row.ours)} "
-                f"| {_number(row.stock)} | {_ratio(row)} |"
+                f"| {_number(row.stock)} | {_number(row.floor)} | {_ratio(row)} "
+                f"| {row.target or '–'} |"
             )
     return "\n".join(lines)
 
@@ -107,7 +117,8 @@ def markdown(results: list[Result], machine_lines: list[str], command: str) -> s
             "# Benchmark results",
             "",
             f"Measured side by side in one run of `{command}`. "
-            "Ratios read so that above 1× means ours is better; see bench/README.md.",
+            "Each ratio says which way it reads (ours/floor, stock/ours...); the target column "
+            "gives the issue's target and whether this run met it; see bench/README.md.",
             "",
             "## Machine",
             "",

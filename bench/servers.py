@@ -1,11 +1,11 @@
-"""Uvicorn in a subprocess: one worker, bound to 127.0.0.1, stopped when the block ends."""
+"""Uvicorn in a subprocess, bound to 127.0.0.1, stopped when the block ends."""
 
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -30,8 +30,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn(app: str, env: Mapping[str, str], *, ready_path: str = "/healthz") -> Iterator[Server]:
-    """Serve `app` ("module:attribute") until the block ends; waits until it answers."""
+def uvicorn(
+    app: str,
+    env: Mapping[str, str],
+    *,
+    ready_path: str = "/healthz",
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
+) -> Iterator[Server]:
+    """Serve `app` ("module:attribute") until the block ends; waits until it answers.
+    With one worker, `pid` is the process that serves (uvicorn forks none)."""
     port = free_port()
     command = [
         sys.executable,
@@ -43,12 +51,16 @@ def uvicorn(app: str, env: Mapping[str, str], *, ready_path: str = "/healthz") -
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--log-level",
         "warning",
         "--no-access-log",
+        *extra_args,
     ]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env})
+    # The request log is written (its cost is part of the figures) but not shown.
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, base_url + ready_path)

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.client import client_of
 from app.context import AppContext
 from app.core.events import Emitter
-from app.core.security import verify_token
 from app.db.models import User
 from app.db.session import get_session
 from app.services.auth import AccessTokenStrategy
@@ -38,55 +37,57 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_events(
-    request: Request, session: SessionDep, context: ContextDep, background: BackgroundTasks
-) -> Emitter:
-    """The event bus for this request. After-commit handlers (notification mails) run as
-    background tasks: after the response, so after the commit, and not at all on an error."""
+async def get_user_manager(
+    request: Request, background: BackgroundTasks, session: SessionDep, context: ContextDep
+) -> UserManager:
+    """The account rules with their event bus and session service, built in one step.
+
+    fastapi-users' current-user dependency asks for a user manager on every authenticated
+    request; one dependency (not one per collaborator) keeps FastAPI's per-request solving
+    short. After-commit handlers (notification mails) run as background tasks: after the
+    response, so after the commit, and not at all on an error.
+    """
     client = client_of(request)
-    return context.events.bind(
+    events = context.events.bind(
         session,
         context.sessionmaker,
         ip_address=client.ip_address,
         user_agent=client.user_agent,
         schedule=background.add_task,
     )
-
-
-EventsDep = Annotated[Emitter, Depends(get_events)]
-
-
-async def get_sessions(
-    session: SessionDep, context: ContextDep, events: EventsDep
-) -> SessionService:
-    return SessionService(session, context.settings, events, key=context.tokens.key)
-
-
-SessionsDep = Annotated[SessionService, Depends(get_sessions)]
-
-
-async def get_user_manager(
-    session: SessionDep, context: ContextDep, sessions: SessionsDep, events: EventsDep
-) -> UserManager:
     return UserManager(
         UserDatabase(session, User),
         hasher=context.hasher,
         password_policy=context.password_policy,
         events=events,
-        sessions=sessions,
+        sessions=SessionService(session, context.settings, events, key=context.tokens.key),
     )
 
 
-async def get_strategy(context: ContextDep, sessions: SessionsDep) -> AccessTokenStrategy:
-    return AccessTokenStrategy(context.tokens, sessions)
+UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
+
+
+async def get_events(manager: UserManagerDep) -> Emitter:
+    return manager.events
+
+
+async def get_sessions(manager: UserManagerDep) -> SessionService:
+    return manager.sessions
+
+
+EventsDep = Annotated[Emitter, Depends(get_events)]
+SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+
+
+async def get_strategy(context: ContextDep) -> AccessTokenStrategy:
+    """Reads and signs tokens; reading needs only the key (and the manager's session)."""
+    return AccessTokenStrategy(context.tokens)
 
 
 auth_backend = AuthenticationBackend[User, uuid.UUID](
     name="jwt", transport=BearerTransport(tokenUrl=LOGIN_PATH), get_strategy=get_strategy
 )
 fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
-
-UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
 
 
 async def get_email_links(manager: UserManagerDep, context: ContextDep) -> EmailLinks:
@@ -109,11 +110,12 @@ async def get_signed_in(
     user_and_token: Annotated[
         tuple[User, str], Depends(fastapi_users.authenticator.current_user_token(active=True))
     ],
-    context: ContextDep,
+    strategy: StrategyDep,
 ) -> SignedIn:
     user, token = user_and_token
-    claims = verify_token(context.tokens, token)  # verified a moment ago; read its session id
-    if claims is None:  # it expired in between
+    # The same strategy instance read the token a moment ago (FastAPI caches it per request).
+    claims = strategy.verified_claims(token)
+    if claims is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED)
     return SignedIn(user=user, session_id=uuid.UUID(claims["sid"]))
 
