@@ -45,7 +45,7 @@ def run_migrations(database_url: str) -> None:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
 
 
 @asynccontextmanager
