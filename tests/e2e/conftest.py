@@ -291,6 +291,24 @@ def pytest_runtest_makereport(
     return report
 
 
+_PLUGIN_API: dict[str, bool] = {}
+
+
+def has_plugin_api(base_url: str) -> bool:
+    """Whether the server offers `GET /v1/plugins`; without it the app asks and gets 404."""
+    if base_url not in _PLUGIN_API:
+        _PLUGIN_API[base_url] = httpx.get(f"{base_url}/v1/plugins").status_code != 404
+    return _PLUGIN_API[base_url]
+
+
+def watch_page(page: Page, watch: PageWatch) -> None:
+    page.on("request", watch.on_request)
+    page.on("response", watch.on_response)
+    page.on("console", watch.on_console)
+    page.on("pageerror", watch.on_page_error)
+    page.on("requestfailed", watch.on_request_failed)
+
+
 async def open_page(
     browser: Browser, base_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[Page]:
@@ -298,12 +316,10 @@ async def open_page(
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
     watch = PageWatch()
+    if not has_plugin_api(base_url):
+        watch.expect_http_error("GET", "/v1/plugins", 404)
     request.node.stash[WATCH] = watch
-    page.on("request", watch.on_request)
-    page.on("response", watch.on_response)
-    page.on("console", watch.on_console)
-    page.on("pageerror", watch.on_page_error)
-    page.on("requestfailed", watch.on_request_failed)
+    watch_page(page, watch)
     try:
         yield page
     finally:
