@@ -141,21 +141,18 @@ function urlFor({ email, offset }) {
 /** One user, compact: email, badges, last login; actions behind "Manage". onGone() reloads the list. */
 function userCard(initialUser, { isSelf, onGone, notify }) {
   const item = h("li", { class: "user-card" });
-  const problem = h("p", { class: "notice notice--error", role: "alert", hidden: true });
   const sessionsBox = h("div", { class: "user-card__sessions", hidden: true });
   let user = initialUser;
   let open = false;
 
   const showProblem = (error) => {
     if (error.sessionExpired) return;
-    problem.textContent = describeError(error)[0].text;
-    problem.hidden = false;
+    notify(describeError(error)[0].text, "error");
     if (error.code === "USER_NOT_FOUND") window.setTimeout(onGone, 1500);
   };
 
   async function run(button, busyLabel, action) {
     if (button.getAttribute("aria-disabled") === "true") return;
-    problem.hidden = true;
     const label = [...button.childNodes].map((node) => node.cloneNode(true));
     button.setAttribute("aria-disabled", "true");
     button.classList.add("is-busy");
@@ -284,9 +281,8 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
           actions(),
           sessionsBox,
         );
-    details.addEventListener?.("toggle", () => {
-      open = details.open;
-    });
+    // Re-rendering after an action keeps the actions open.
+    if (!isSelf) details.addEventListener("toggle", () => (open = details.open));
     item.replaceChildren(
       h("h2", { class: "user-card__email", text: user.email }),
       h(
@@ -296,7 +292,6 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
         h("span", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)} · ${lastLogin}` }),
       ),
       details,
-      problem,
     );
   }
 

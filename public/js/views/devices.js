@@ -31,21 +31,18 @@ export function deviceLabel(session) {
 function sessionsCard(ctx) {
   const heading = h("h2", { id: "sessions-title", tabindex: "-1", text: "Where you're logged in" });
   const list = h("ul", { class: "session-list", "aria-busy": "true" });
-  const problem = h("p", { class: "notice notice--error", role: "alert", hidden: true });
   const endOthers = h("button", { type: "button", class: "button button--secondary", text: "Log out everywhere else" });
   const actions = h("div", { class: "form-actions", hidden: true }, endOthers);
 
   const showProblem = (error) => {
     if (error.sessionExpired) return;
-    problem.textContent = describeError(error)[0].text;
-    problem.hidden = false;
+    ctx.notify(describeError(error)[0].text, "error");
     // The row may be gone already (ended elsewhere, or by a password change).
     if (error.code === "SESSION_NOT_FOUND") load();
   };
 
   async function busy(button, action) {
     if (button.getAttribute("aria-disabled") === "true") return;
-    problem.hidden = true;
     button.setAttribute("aria-disabled", "true");
     button.classList.add("is-busy");
     try {
@@ -77,7 +74,8 @@ function sessionsCard(ctx) {
     const title = session.name || deviceLabel(session);
     const row = h("li", { class: "session", "data-session": session.id });
     const rename = h("button", { type: "button", class: "button button--secondary button--small" }, session.name ? "Rename" : "Name this device", srOnly(` ${title}`));
-    rename.addEventListener("click", () => row.replaceChildren(...renameForm(session, title)));
+    const header = h("p", { class: "session__device" }, title, session.current ? h("span", { class: "badge badge--ok", text: "This browser" }) : null);
+    rename.addEventListener("click", () => row.replaceChildren(header, renameForm(session, title)));
     const buttons = [rename];
     if (!session.current) {
       const end = h("button", { type: "button", class: "button button--secondary button--small" }, "Log out", srOnly(` ${title}`));
@@ -93,7 +91,7 @@ function sessionsCard(ctx) {
       buttons.push(end);
     }
     row.replaceChildren(
-      h("p", { class: "session__device" }, title, session.current ? h("span", { class: "badge badge--ok", text: "This browser" }) : null),
+      header,
       facts(session),
       h("div", { class: "session__actions" }, buttons),
     );
@@ -134,7 +132,7 @@ function sessionsCard(ctx) {
       });
     });
     window.setTimeout(() => input.focus(), 0);
-    return [form];
+    return form;
   }
 
   async function load() {
@@ -168,7 +166,6 @@ function sessionsCard(ctx) {
     "section",
     { class: "card", "aria-labelledby": "sessions-title" },
     heading,
-    problem,
     list,
     actions,
   );

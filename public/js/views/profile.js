@@ -18,16 +18,16 @@ export const profileView = {
       ctx,
       { id: "profile", title: "Your profile" },
       h("section", { class: "card", "aria-label": "Account details" }, details),
-      changeEmailCard(ctx, (user) => showDetails(details, user)),
+      changeEmailCard(ctx, (user) => showDetails(details, user, ctx.notify)),
       deleteAccountCard(ctx),
     );
 
-    if (ctx.session.user) showDetails(details, ctx.session.user);
+    if (ctx.session.user) showDetails(details, ctx.session.user, ctx.notify);
     api
       .getMe()
       .then((user) => {
         ctx.setUser(user);
-        showDetails(details, user);
+        showDetails(details, user, ctx.notify);
       })
       .catch((error) => {
         if (error.sessionExpired) return;
@@ -38,7 +38,7 @@ export const profileView = {
   },
 };
 
-function showDetails(container, user) {
+function showDetails(container, user, notify) {
   const rows = [
     ["Email address", user.email],
     ["Status", user.is_active ? "Active" : "Deactivated"],
@@ -56,13 +56,12 @@ function showDetails(container, user) {
         { class: "details__list" },
         rows.map(([term, value]) => h("div", { class: "details__row" }, h("dt", { text: term }), h("dd", { text: String(value) }))),
       ),
-      user.is_verified ? null : resendConfirmation(user),
+      user.is_verified ? null : resendConfirmation(user, notify),
     ].filter(Boolean),
   );
 }
 
-function resendConfirmation(user) {
-  const result = h("p", { hidden: true });
+function resendConfirmation(user, notify) {
   const button = h("button", { type: "button", class: "button button--secondary button--small", text: "Send the confirmation link again" });
   button.addEventListener("click", async () => {
     if (button.getAttribute("aria-disabled") === "true") return;
@@ -70,24 +69,19 @@ function resendConfirmation(user) {
     button.classList.add("is-busy");
     try {
       await api.sendVerificationEmail();
-      result.className = "notice notice--success";
-      result.textContent = `We've sent a confirmation link to ${user.email}.`;
+      notify(`We've sent a confirmation link to ${user.email}.`, "success");
     } catch (error) {
-      if (error.sessionExpired) return;
-      result.className = "notice notice--error";
-      result.textContent = describeError(error)[0].text;
+      if (!error.sessionExpired) notify(describeError(error)[0].text, "error");
     } finally {
       button.removeAttribute("aria-disabled");
       button.classList.remove("is-busy");
     }
-    result.hidden = false;
   });
   return h(
     "div",
     { class: "details__verify" },
     h("p", { text: "Your email address isn't confirmed yet. Open the link we emailed you, or get a new one." }),
     button,
-    result,
   );
 }
 
