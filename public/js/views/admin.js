@@ -1,5 +1,5 @@
 import * as api from "../api.js";
-import { announce, formatDate, formatDateTime, h, srOnly } from "../dom.js";
+import { announce, formatDate, formatDateTime, formatDay, h, srOnly } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { createForm, field } from "../forms.js";
@@ -271,13 +271,14 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
       h("span", { class: "badge", text: user.is_verified ? "Verified" : "Not verified" }),
       user.is_superuser ? h("span", { class: "badge badge--admin", text: "Administrator" }) : null,
     ];
-    const lastLogin = user.last_login_at ? `Last login ${formatDateTime(user.last_login_at)}` : "Never logged in";
+    const lastLogin = user.last_login_at ? `Last login ${formatDay(user.last_login_at)}` : "Never logged in";
     const details = isSelf
       ? h("p", { class: "user-card__self", text: "This is you. Change your own account in your profile." })
       : h(
           "details",
           { class: "user-card__manage", open },
           h("summary", {}, "Manage", srOnly(` ${user.email}`)),
+          h("p", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)}` }),
           actions(),
           sessionsBox,
         );
@@ -289,7 +290,7 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
         "p",
         { class: "user-card__meta" },
         badges,
-        h("span", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)} · ${lastLogin}` }),
+        h("span", { class: "user-card__since", text: lastLogin }),
       ),
       details,
     );
