@@ -278,6 +278,7 @@ const host = createHost({
   announce,
   notify,
   navigate,
+  signedIn,
   reservedPaths: new Set([...Object.keys(ROUTES), "/"]),
 });
 

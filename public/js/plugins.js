@@ -25,7 +25,7 @@ function localPath(value) {
 }
 
 /** The `host` object handed to every plugin's register(). */
-export function createHost({ api, h, announce, notify, navigate, reservedPaths }) {
+export function createHost({ api, h, announce, notify, navigate, signedIn, reservedPaths }) {
   return Object.freeze({
     addRoute(path, view, { auth = "any", title = "" } = {}) {
       if (reservedPaths.has(path) || pluginRoutes.has(path)) throw new Error(`route ${path} is taken`);
@@ -41,7 +41,11 @@ export function createHost({ api, h, announce, notify, navigate, reservedPaths }
       loginOptions.push(option);
     },
     api: api.http,
-    signIn: (tokens) => api.signIn(tokens),
+    /** Finish a sign-in from a login-shaped answer, as the password form does. */
+    async signIn(tokens) {
+      api.signIn(tokens);
+      await signedIn();
+    },
     h,
     announce,
     notify,
