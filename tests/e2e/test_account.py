@@ -45,7 +45,9 @@ async def test_account_lifecycle_from_register_to_delete(page: Page, watch: Page
     await change.get_by_label("New password").fill(NEW_PASSWORD)
     await change.get_by_label("Current password").fill(PASSWORD)
     await change.get_by_role("button", name="Change password").click()
-    await expect(page.get_by_role("main").get_by_text("Your password has been changed")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("Your password has been changed")
+    ).to_be_visible()
 
     await page.get_by_role("button", name="Log out").click()
     await expect(page).to_have_url("/login")
@@ -120,7 +122,9 @@ async def test_register_checks_fields_in_the_browser_before_sending(
     # even though it is only 37 characters; the hint says so without counting bytes.
     await email.fill(unique_email())
     await password.fill("é" * 37)
-    await expect(page.get_by_role("main").get_by_text("Too long: remove a few characters.")).to_be_visible()
+    await expect(
+        page.get_by_role("main").get_by_text("Too long: remove a few characters.")
+    ).to_be_visible()
     await submit.click()
     await expect(password).to_be_focused()
     await expect(page.get_by_role("main").get_by_text("This password is too long.")).to_be_visible()

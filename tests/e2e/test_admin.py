@@ -131,13 +131,17 @@ async def test_the_user_list_is_compact_on_a_phone_and_offers_every_action(
 
     await card.get_by_role("button", name=f"Mark email confirmed {target}").click()
     await expect(card.get_by_text("Verified", exact=True)).to_be_visible()
-    await expect(card.get_by_role("button", name=f"Mark email unconfirmed {target}")).to_be_focused()
+    await expect(
+        card.get_by_role("button", name=f"Mark email unconfirmed {target}")
+    ).to_be_focused()
 
     await card.get_by_role("button", name=f"Sessions {target}").click()
     await expect(card.get_by_role("heading", name="Sessions (1)")).to_be_visible()
     await card.get_by_role("button", name=f"Log out everywhere {target}").click()
     await expect(card.get_by_role("heading", name="Sessions (0)")).to_be_visible()
-    await expect(main.locator(".notice-slot .notice")).to_have_text(f"{target} has been logged out everywhere.")
+    await expect(main.locator(".notice-slot .notice")).to_have_text(
+        f"{target} has been logged out everywhere."
+    )
 
     before = len(re.findall(re.escape(target), live_server.log_path.read_text()))
     await card.get_by_role("button", name=f"Send reset link {target}").click()

@@ -75,9 +75,7 @@ async def test_a_password_change_leaves_only_this_device_in_the_list(
     # The devices list is open in one tab while the password changes in another.
     devices_tab = await page.context.new_page()
     await devices_tab.goto("/devices")
-    rows = devices_tab.get_by_role("region", name="Where you're logged in").get_by_role(
-        "listitem"
-    )
+    rows = devices_tab.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
     await expect(rows).to_have_count(2)
 
     await page.get_by_role("link", name="Security").click()

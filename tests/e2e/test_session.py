@@ -53,7 +53,9 @@ async def test_a_session_that_really_ended_is_said_at_once_with_the_email_filled
     # The refresh cookie is gone (as when it outlived REFRESH_TOKEN_LIFETIME_SECONDS): the
     # page finds out when it renews the token, before the user tries anything.
     await page.context.clear_cookies()
-    await expect(page).to_have_url("/login?next=%2Fprofile", timeout=TOKEN_LIFETIME_WITH_LEEWAY * 1000)
+    await expect(page).to_have_url(
+        "/login?next=%2Fprofile", timeout=TOKEN_LIFETIME_WITH_LEEWAY * 1000
+    )
     await expect(
         page.get_by_role("main").get_by_text("Your session has ended. Log in again to continue.")
     ).to_be_visible()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import PageWatch, LiveServer, log_in, unique_email, watch_page
+from tests.e2e.conftest import LiveServer, PageWatch, log_in, unique_email, watch_page
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +22,18 @@ async def test_logging_out_and_in_in_one_tab_shows_in_the_other(
 
     await page.get_by_role("button", name="Log out").click()
     await expect(other).to_have_url("/login?next=%2Fsecurity")
-    await expect(other.get_by_role("main").get_by_text("You logged out in another tab.")).to_be_visible()
+    await expect(
+        other.get_by_role("main").get_by_text("You logged out in another tab.")
+    ).to_be_visible()
     await expect(other.get_by_label("Email address")).to_have_value(email)
 
     # Typing in a form of a page that doesn't need the account survives a login elsewhere.
     await other.goto("/verify-email")
     await page.get_by_label("Email address").fill(email)
     await log_in(page, email)
-    await expect(other.get_by_role("navigation").get_by_role("button", name="Log out")).to_be_visible()
+    await expect(
+        other.get_by_role("navigation").get_by_role("button", name="Log out")
+    ).to_be_visible()
     await expect(other).to_have_url("/verify-email")
 
     # A tab on the login form follows the login to where it was going.
