@@ -25,6 +25,7 @@ async def test_each_section_has_its_own_address_and_keyboard_reachable_link(
     await page.goto("/login?next=%2Factivity")
     await log_in(page, email)
     await expect(page).to_have_url("/activity")  # a deep link survives the login
+    await page.wait_for_load_state("networkidle")
 
     nav = page.get_by_role("navigation", name="Main")
     for path, heading in SECTIONS.items():

@@ -78,6 +78,8 @@ function eventItem(event) {
   );
 }
 
+// Audit events keep the raw User-Agent; its start is enough to recognise a device.
 function shortAgent(userAgent) {
-  return userAgent ? userAgent.slice(0, 60) : "";
+  if (!userAgent) return "";
+  return userAgent.length > 60 ? `${userAgent.slice(0, 59)}…` : userAgent;
 }
