@@ -13,9 +13,14 @@ const DELIVERY_HEADER = { "X-Refresh-Token-Delivery": "cookie" };
 // Renew the access token once this share of its lifetime has passed, so a
 // request rarely has to fail with 401 first.
 const RENEW_AFTER = 0.8;
+// The server sets this readable, non-secret cookie next to the HttpOnly refresh
+// cookie and clears it with it: without it there is no session to restore, and
+// asking would only earn a 401 (and a console error) on every anonymous visit.
+const SIGNED_IN_HINT = "signed_in";
 
 let accessToken = null;
 let renewAt = 0;
+let renewTimer = 0;
 let refreshing = null;
 // Bumped by logOut(), so an answer to a request sent before it can't
 // report the (deliberately) ended session as expired.
@@ -45,22 +50,64 @@ export function isLoggedIn() {
   return accessToken !== null;
 }
 
-/** On page load: trade the refresh cookie (if any) for an access token. */
+/** True when the browser holds a refresh cookie (as far as the server's hint says). */
+export function hasSessionHint() {
+  return document.cookie.split(";").some((pair) => pair.trim().startsWith(`${SIGNED_IN_HINT}=`));
+}
+
+/** On page load, or when another tab logged in: trade the refresh cookie (if any) for an access token. */
 export function restoreSession() {
+  if (!hasSessionHint()) return Promise.resolve("ended");
   return refreshAccessToken();
+}
+
+/** Forget the access token without telling the server (another tab has logged out). */
+export function forget() {
+  accessToken = null;
+  generation += 1;
+  window.clearTimeout(renewTimer);
 }
 
 function keep(tokens) {
   accessToken = tokens.access_token;
   renewAt = Date.now() + tokens.expires_in * 1000 * RENEW_AFTER;
+  scheduleRenewal();
 }
 
+// Renew quietly before the token expires, so a page left open stays signed in
+// and the next click doesn't wait for (or fail on) a renewal.
+function scheduleRenewal() {
+  window.clearTimeout(renewTimer);
+  renewTimer = window.setTimeout(renewQuietly, Math.max(0, renewAt - Date.now()));
+}
+
+async function renewQuietly() {
+  if (accessToken === null) return;
+  const sentIn = generation;
+  const outcome = await refreshAccessToken();
+  if (outcome === "ended" && sentIn === generation) {
+    accessToken = null;
+    sessionExpiredHandler();
+  }
+}
+
+// Background tabs throttle timers; catch up as soon as the tab is seen again.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && accessToken !== null && Date.now() >= renewAt) renewQuietly();
+});
+
 /**
- * A new access token from the refresh cookie; true on success. Concurrent
- * callers share one request, because each refresh replaces the cookie.
+ * A new access token from the refresh cookie: "renewed", "ended" (the server
+ * refused: the session is over) or "offline". Concurrent callers share one
+ * request, and tabs take turns (Web Locks), because each refresh replaces the
+ * cookie they all share.
  */
 function refreshAccessToken() {
-  refreshing ??= (async () => {
+  const attempt = async () => {
+    if (!hasSessionHint()) {
+      accessToken = null;
+      return "ended";
+    }
     try {
       const response = await fetch("/v1/users/refresh", {
         method: "POST",
@@ -71,21 +118,22 @@ function refreshAccessToken() {
       if (!response.ok) {
         await response.text(); // read to the end, so the request counts as finished
         accessToken = null;
-        return false;
+        return "ended";
       }
       keep(await response.json());
-      return true;
+      return "renewed";
     } catch {
-      return false; // offline: keep the token we have, it may still work
-    } finally {
-      refreshing = null;
+      return "offline"; // keep the token we have, it may still work
     }
-  })();
+  };
+  refreshing ??= (navigator.locks ? navigator.locks.request("account-refresh", attempt) : attempt()).finally(() => {
+    refreshing = null;
+  });
   return refreshing;
 }
 
 export async function logIn(email, password) {
-  keep(
+  signIn(
     await request("POST", "/v1/users/login", {
       body: { email, password },
       auth: false,
@@ -94,12 +142,17 @@ export async function logIn(email, password) {
   );
 }
 
+/** Keep the access token from a login answer (any sign-in method; plugins use it too). */
+export function signIn(tokens) {
+  generation += 1;
+  keep(tokens);
+}
+
 /** End the session on the server (which also clears the cookie) and forget the token. */
 export async function logOut() {
   const headers = { Accept: "application/json", ...DELIVERY_HEADER };
   if (accessToken !== null) headers.Authorization = `Bearer ${accessToken}`;
-  accessToken = null;
-  generation += 1;
+  forget();
   try {
     // Always 204; with an expired bearer token the cookie names the session.
     await fetch("/v1/users/logout", { method: "POST", headers, credentials: "same-origin" });
@@ -120,8 +173,7 @@ export function requestPasswordReset(email) {
 /** Every session of the account ends, this one included. */
 export async function resetPassword(token, password) {
   await request("POST", "/v1/users/reset-password", { body: { token, password }, auth: false });
-  accessToken = null;
-  generation += 1;
+  forget();
 }
 
 export function verifyEmail(token) {
@@ -135,6 +187,11 @@ export function sendVerificationEmail() {
 /** The account's live sessions; `current` marks this browser's. */
 export function listSessions() {
   return request("GET", "/v1/users/me/sessions");
+}
+
+/** name: the user's label for the device; "" clears it. */
+export function renameSession(id, name) {
+  return request("PATCH", `/v1/users/me/sessions/${encodeURIComponent(id)}`, { body: { name } });
 }
 
 export function endSession(id) {
@@ -156,7 +213,12 @@ export function updateMe(changes, currentPassword) {
 
 export async function deleteMe(currentPassword) {
   await request("DELETE", "/v1/users/me", { body: { current_password: currentPassword } });
-  accessToken = null;
+  forget();
+}
+
+/** The account's security events, newest first: {items, next_offset}. */
+export function listMyEvents({ limit = 20, offset = 0 } = {}) {
+  return request("GET", `/v1/users/me/events?limit=${limit}&offset=${offset}`);
 }
 
 export function listUsers({ email = "", limit = 20, offset = 0 } = {}) {
@@ -174,6 +236,26 @@ export function deleteUser(id) {
   return request("DELETE", `/v1/users/${encodeURIComponent(id)}`);
 }
 
+export function listUserSessions(id) {
+  return request("GET", `/v1/users/${encodeURIComponent(id)}/sessions`);
+}
+
+export function endUserSessions(id) {
+  return request("DELETE", `/v1/users/${encodeURIComponent(id)}/sessions`);
+}
+
+export function sendResetLink(id) {
+  return request("POST", `/v1/users/${encodeURIComponent(id)}/reset-password-email`);
+}
+
+/** Plain JSON helpers for plugins: the bearer token, renewal and ApiError, like the core views. */
+export const http = Object.freeze({
+  get: (path) => request("GET", path),
+  post: (path, body, { auth = true, headers = {} } = {}) => request("POST", path, { body, auth, headers }),
+  patch: (path, body) => request("PATCH", path, { body }),
+  del: (path) => request("DELETE", path),
+});
+
 async function request(method, path, { body, auth = true, headers = {} } = {}) {
   const sentIn = generation;
   let refreshed = false;
@@ -182,7 +264,7 @@ async function request(method, path, { body, auth = true, headers = {} } = {}) {
     await refreshAccessToken();
   }
   let response = await send(method, path, body, auth, headers);
-  if (response.status === 401 && auth && !refreshed && (await refreshAccessToken())) {
+  if (response.status === 401 && auth && !refreshed && (await refreshAccessToken()) === "renewed") {
     response = await send(method, path, body, auth, headers);
   }
   if (response.ok) {

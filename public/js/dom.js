@@ -66,3 +66,10 @@ export function formatDateTime(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
+
+/** "27 Nov 2026": short enough for a phone's row. */
+export function formatDay(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium" }).format(date);
+}

@@ -39,6 +39,10 @@ const MESSAGES = {
     field: null,
     text: "Change your own email address or password on your profile page.",
   },
+  ADMIN_USER_INACTIVE: {
+    field: null,
+    text: "This account is deactivated: reactivate it before sending it a reset link.",
+  },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },

@@ -7,9 +7,11 @@ import { passwordHint } from "./validation.js";
 
 /**
  * A labelled input. Returns {root, input, setError, clearError}.
- * options: name, label, type, autocomplete, hint, value, passwordMeter.
+ * options: name, label, type, autocomplete, hint, value, passwordMeter
+ * (a new password: live length and strength feedback), userInputs (words the
+ * password shouldn't be built from, e.g. () => [email]).
  */
-export function field({ name, label, type = "text", autocomplete, hint, value = "", passwordMeter = false }) {
+export function field({ name, label, type = "text", autocomplete, hint, value = "", passwordMeter = false, userInputs = () => [] }) {
   const id = uid(`f-${name}`);
   const hintEl = hint || passwordMeter ? h("p", { class: "field__hint", id: `${id}-hint` }, hint) : null;
   const errorEl = h("p", { class: "field__error", id: `${id}-error`, hidden: true });
@@ -26,17 +28,8 @@ export function field({ name, label, type = "text", autocomplete, hint, value = 
   // The browser's own validation bubbles are replaced by ours (novalidate on
   // the form); type="email" still brings the right phone keyboard.
 
-  if (passwordMeter) {
-    const update = () => {
-      const { text, over } = passwordHint(input.value);
-      hintEl.textContent = text;
-      hintEl.classList.toggle("field__hint--over", over);
-    };
-    input.addEventListener("input", update);
-    update();
-  }
-
-  const root = h("div", { class: "field" }, h("label", { for: id, text: label }), hintEl, errorEl, input);
+  const meter = passwordMeter ? strengthMeter(input, hintEl, userInputs) : null;
+  const root = h("div", { class: "field" }, h("label", { for: id, text: label }), hintEl, errorEl, input, meter);
   return {
     root,
     input,
@@ -54,6 +47,45 @@ export function field({ name, label, type = "text", autocomplete, hint, value = 
       root.classList.remove("field--invalid");
     },
   };
+}
+
+/**
+ * Live feedback under a new password: length first, then how guessable it is
+ * once the estimator has loaded (on first focus, so other pages don't pay).
+ * Returns the bar; the words go in the field's hint, which the input names
+ * as its description.
+ */
+function strengthMeter(input, hintEl, userInputs) {
+  const bar = h("span", { class: "strength__bar" });
+  const meter = h("div", { class: "strength", "aria-hidden": "true", "data-score": "" }, bar);
+  let check = null;
+  const update = () => {
+    const { text, over, lengthOk } = passwordHint(input.value);
+    hintEl.classList.toggle("field__hint--over", over);
+    if (!check || !lengthOk) {
+      hintEl.textContent = text;
+      meter.dataset.score = "";
+      return;
+    }
+    const result = check(input.value, userInputs().filter(Boolean));
+    meter.dataset.score = String(result.score);
+    hintEl.textContent = [`Strength: ${result.level.toLowerCase()}.`, result.warning, ...result.suggestions.slice(0, 1)]
+      .filter(Boolean)
+      .join(" ");
+  };
+  const load = () => {
+    import("./strength.js")
+      .then(({ loadStrength }) => loadStrength())
+      .then((found) => {
+        check = found;
+        update();
+      })
+      .catch(() => {}); // offline: the length hint stays, the server still checks
+  };
+  input.addEventListener("focus", load, { once: true });
+  input.addEventListener("input", update);
+  update();
+  return meter;
 }
 
 /**

@@ -74,9 +74,8 @@ export function checkNewPassword(password, email = "") {
   if (passwordChars(password) < PASSWORD_MIN_CHARS) {
     return `Use at least ${PASSWORD_MIN_CHARS} characters.`;
   }
-  const bytes = passwordBytes(password);
-  if (bytes > PASSWORD_MAX_BYTES) {
-    return `This password is ${bytes} bytes long; the limit is ${PASSWORD_MAX_BYTES}. Accented letters and emoji take 2 to 4 bytes each.`;
+  if (passwordBytes(password) > PASSWORD_MAX_BYTES) {
+    return "This password is too long. Remove a few characters: accented letters and emoji take up more room than plain ones.";
   }
   const lowered = normal.toLowerCase();
   const address = normaliseEmail(email).normalize("NFKC").toLowerCase();
@@ -109,22 +108,23 @@ export function checkExistingPassword(password, what = "your password") {
   return password === "" ? `Enter ${what}.` : null;
 }
 
-/** The live hint under a new-password field: {text, over} where over means too long. */
+/**
+ * The live hint under a new-password field: {text, over, lengthOk} where over
+ * means too long. Plain words, no byte counts: strength.js adds how guessable it is.
+ */
 export function passwordHint(password) {
-  const chars = passwordChars(password);
-  const bytes = passwordBytes(password);
   if (password === "") {
     return {
-      text: `At least ${PASSWORD_MIN_CHARS} characters and at most ${PASSWORD_MAX_BYTES} bytes. Accented letters and emoji count as 2 to 4 bytes.`,
+      text: `Use at least ${PASSWORD_MIN_CHARS} characters. A few unusual words together make a strong password you can remember.`,
       over: false,
     };
   }
-  if (bytes > PASSWORD_MAX_BYTES) {
-    return { text: `Too long: ${bytes} of ${PASSWORD_MAX_BYTES} bytes. Remove some characters.`, over: true };
+  if (passwordBytes(password) > PASSWORD_MAX_BYTES) {
+    return { text: "Too long: remove a few characters.", over: true };
   }
-  if (chars < PASSWORD_MIN_CHARS) {
-    const missing = PASSWORD_MIN_CHARS - chars;
-    return { text: `${missing} more character${missing === 1 ? "" : "s"} needed. ${bytes} of ${PASSWORD_MAX_BYTES} bytes used.`, over: false };
+  const missing = PASSWORD_MIN_CHARS - passwordChars(password);
+  if (missing > 0) {
+    return { text: `${missing} more character${missing === 1 ? "" : "s"} needed.`, over: false };
   }
-  return { text: `Length is fine: ${bytes} of ${PASSWORD_MAX_BYTES} bytes used.`, over: false };
+  return { text: "Length is fine.", over: false, lengthOk: true };
 }

@@ -17,9 +17,11 @@ CSP = (
     "object-src 'none'"
 )
 # Ways to turn a string into markup or code, and places a token must never be kept.
+# Reading document.cookie is allowed: api.js looks for the non-secret `signed_in` hint.
 FORBIDDEN_IN_SCRIPTS = re.compile(
     r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|"
-    r"localStorage|sessionStorage|indexedDB|document\.cookie|\.style\b|setAttribute\(\"style"
+    r"localStorage|sessionStorage|indexedDB|document\.cookie\s*=(?!=)|\.style\b|"
+    r"setAttribute\(\"style"
 )
 
 

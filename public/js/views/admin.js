@@ -1,5 +1,5 @@
 import * as api from "../api.js";
-import { announce, formatDate, h, srOnly } from "../dom.js";
+import { announce, formatDate, formatDateTime, formatDay, h, srOnly } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { createForm, field } from "../forms.js";
@@ -113,6 +113,7 @@ export const adminView = {
           userCard(user, {
             isSelf: user.id === ctx.session.user?.id,
             onGone: () => load({ focusSummary: true }),
+            notify: ctx.notify,
           }),
         ),
       );
@@ -137,33 +138,33 @@ function urlFor({ email, offset }) {
   return text ? `/admin?${text}` : "/admin";
 }
 
-/** One user with their actions. onGone() reloads the list after a delete. */
-function userCard(initialUser, { isSelf, onGone }) {
+/** One user, compact: email, badges, last login; actions behind "Manage". onGone() reloads the list. */
+function userCard(initialUser, { isSelf, onGone, notify }) {
   const item = h("li", { class: "user-card" });
-  const problem = h("p", { class: "notice notice--error", role: "alert", hidden: true });
+  const sessionsBox = h("div", { class: "user-card__sessions", hidden: true });
   let user = initialUser;
+  let open = false;
 
   const showProblem = (error) => {
     if (error.sessionExpired) return;
-    problem.textContent = describeError(error)[0].text;
-    problem.hidden = false;
+    notify(describeError(error)[0].text, "error");
     if (error.code === "USER_NOT_FOUND") window.setTimeout(onGone, 1500);
   };
 
   async function run(button, busyLabel, action) {
     if (button.getAttribute("aria-disabled") === "true") return;
-    problem.hidden = true;
-    const label = button.textContent;
+    const label = [...button.childNodes].map((node) => node.cloneNode(true));
     button.setAttribute("aria-disabled", "true");
     button.classList.add("is-busy");
     button.textContent = busyLabel;
     try {
       await action();
     } catch (error) {
+      showProblem(error);
+    } finally {
       button.removeAttribute("aria-disabled");
       button.classList.remove("is-busy");
-      button.textContent = label;
-      showProblem(error);
+      if (button.isConnected) button.replaceChildren(...label);
     }
   }
 
@@ -175,36 +176,77 @@ function userCard(initialUser, { isSelf, onGone }) {
       item.querySelector(`[data-action="${button.dataset.action}"]`)?.focus();
     });
 
-  function actions() {
-    const who = srOnly(` ${user.email}`);
-    const toggleActive = h(
+  const actionButton = (action, label, { danger = false } = {}) =>
+    h(
       "button",
-      { type: "button", class: "button button--secondary button--small", "data-action": "active" },
-      user.is_active ? "Deactivate" : "Reactivate",
-      who.cloneNode(true),
+      { type: "button", class: `button ${danger ? "button--danger" : "button--secondary"} button--small`, "data-action": action },
+      label,
+      srOnly(` ${user.email}`),
     );
+
+  async function showSessions() {
+    const sessions = await api.listUserSessions(user.id);
+    const endAll = actionButton("end-sessions", "Log out everywhere");
+    endAll.addEventListener("click", () =>
+      run(endAll, "Logging out…", async () => {
+        await api.endUserSessions(user.id);
+        notify(`${user.email} has been logged out everywhere.`, "success");
+        await showSessions();
+      }),
+    );
+    sessionsBox.replaceChildren(
+      h("h3", { class: "user-card__subtitle", text: `Sessions (${sessions.length})` }),
+      sessions.length === 0
+        ? h("p", { text: "Not logged in anywhere." })
+        : h(
+            "ul",
+            { class: "user-card__session-list" },
+            sessions.map((session) =>
+              h("li", {
+                text: [
+                  session.name || session.device || session.user_agent || "Unknown device",
+                  session.ip_address,
+                  `last active ${formatDateTime(session.last_used_at)}`,
+                ]
+                  .filter(Boolean)
+                  .join(" · "),
+              }),
+            ),
+          ),
+      sessions.length === 0 ? null : endAll,
+    );
+    sessionsBox.hidden = false;
+  }
+
+  function actions() {
+    const toggleVerified = actionButton("verified", user.is_verified ? "Mark email unconfirmed" : "Mark email confirmed");
+    toggleVerified.addEventListener("click", () =>
+      update(toggleVerified, { is_verified: !user.is_verified }, (u) =>
+        u.is_verified ? `${u.email} is marked confirmed.` : `${u.email} is marked unconfirmed.`,
+      ),
+    );
+    const toggleActive = actionButton("active", user.is_active ? "Deactivate" : "Reactivate");
     toggleActive.addEventListener("click", () =>
       update(toggleActive, { is_active: !user.is_active }, (u) =>
         u.is_active ? `${u.email} is active again.` : `${u.email} is deactivated and can't log in.`,
       ),
     );
-    const toggleAdmin = h(
-      "button",
-      { type: "button", class: "button button--secondary button--small", "data-action": "admin" },
-      user.is_superuser ? "Remove admin rights" : "Make admin",
-      who.cloneNode(true),
-    );
+    const toggleAdmin = actionButton("admin", user.is_superuser ? "Remove admin rights" : "Make admin");
     toggleAdmin.addEventListener("click", () =>
       update(toggleAdmin, { is_superuser: !user.is_superuser }, (u) =>
         u.is_superuser ? `${u.email} is now an administrator.` : `${u.email} is no longer an administrator.`,
       ),
     );
-    const remove = h(
-      "button",
-      { type: "button", class: "button button--danger button--small", "data-action": "delete" },
-      "Delete…",
-      who.cloneNode(true),
+    const reset = actionButton("reset", "Send reset link");
+    reset.addEventListener("click", () =>
+      run(reset, "Sending…", async () => {
+        await api.sendResetLink(user.id);
+        notify(`A password reset link is on its way to ${user.email}.`, "success");
+      }),
     );
+    const sessions = actionButton("sessions", "Sessions");
+    sessions.addEventListener("click", () => run(sessions, "Loading…", showSessions));
+    const remove = actionButton("delete", "Delete…", { danger: true });
     remove.addEventListener("click", () =>
       openConfirmDialog({
         title: `Delete ${user.email}?`,
@@ -220,7 +262,7 @@ function userCard(initialUser, { isSelf, onGone }) {
         },
       }),
     );
-    return h("div", { class: "user-card__actions" }, toggleActive, toggleAdmin, remove);
+    return h("div", { class: "user-card__actions" }, toggleVerified, toggleActive, toggleAdmin, reset, sessions, remove);
   }
 
   function render() {
@@ -229,11 +271,28 @@ function userCard(initialUser, { isSelf, onGone }) {
       h("span", { class: "badge", text: user.is_verified ? "Verified" : "Not verified" }),
       user.is_superuser ? h("span", { class: "badge badge--admin", text: "Administrator" }) : null,
     ];
+    const lastLogin = user.last_login_at ? `Last login ${formatDay(user.last_login_at)}` : "Never logged in";
+    const details = isSelf
+      ? h("p", { class: "user-card__self", text: "This is you. Change your own account in your profile." })
+      : h(
+          "details",
+          { class: "user-card__manage", open },
+          h("summary", {}, "Manage", srOnly(` ${user.email}`)),
+          h("p", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)}` }),
+          actions(),
+          sessionsBox,
+        );
+    // Re-rendering after an action keeps the actions open.
+    if (!isSelf) details.addEventListener("toggle", () => (open = details.open));
     item.replaceChildren(
       h("h2", { class: "user-card__email", text: user.email }),
-      h("p", { class: "user-card__meta" }, badges, h("span", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)}` })),
-      isSelf ? h("p", { class: "user-card__self", text: "This is you. Change your own account on your profile page." }) : actions(),
-      problem,
+      h(
+        "p",
+        { class: "user-card__meta" },
+        badges,
+        h("span", { class: "user-card__since", text: lastLogin }),
+      ),
+      details,
     );
   }
 

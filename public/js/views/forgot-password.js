@@ -1,5 +1,5 @@
 import * as api from "../api.js";
-import { announce, h } from "../dom.js";
+import { h } from "../dom.js";
 import { createForm, field, problemsOf } from "../forms.js";
 import { checkEmail, normaliseEmail } from "../validation.js";
 
@@ -15,7 +15,6 @@ export const forgotPasswordView = {
       hint: "We'll email you a link to choose a new password.",
       value: ctx.session.email,
     });
-    const sent = h("p", { class: "notice notice--success", hidden: true });
     const form = createForm({
       fields: [email],
       submitLabel: "Send the link",
@@ -26,9 +25,10 @@ export const forgotPasswordView = {
         await api.requestPasswordReset(address);
         // The same answer for every address, so this page can't be used to
         // find out who has an account.
-        sent.textContent = `If an account uses ${address}, we've sent it a link. It works for a limited time; check your spam folder if nothing arrives.`;
-        sent.hidden = false;
-        announce(sent.textContent);
+        ctx.notify(
+          `If an account uses ${address}, we've sent it a link. It works for a limited time; check your spam folder if nothing arrives.`,
+          "success",
+        );
       },
     });
 
@@ -37,7 +37,6 @@ export const forgotPasswordView = {
       { class: "card card--narrow", "aria-labelledby": "forgot-title" },
       h("h1", { id: "forgot-title", tabindex: "-1", text: "Forgot your password?" }),
       ctx.takeNotice(),
-      sent,
       form.form,
       h("p", { class: "aside" }, "Remembered it? ", h("a", { href: "/login", "data-link": true, text: "Log in" })),
     );

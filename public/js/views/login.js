@@ -33,8 +33,7 @@ export const loginView = {
         ]),
       submit: async () => {
         await api.logIn(normaliseEmail(email.input.value), password.input.value);
-        ctx.setUser(await api.getMe());
-        ctx.session.email = "";
+        await ctx.signedIn();
         ctx.navigate(safeNext(ctx.params.get("next")) ?? "/profile");
       },
     });
@@ -45,8 +44,26 @@ export const loginView = {
       h("h1", { id: "login-title", tabindex: "-1", text: "Log in" }),
       ctx.takeNotice(),
       form.form,
+      otherWays(ctx),
       h("p", { class: "aside" }, h("a", { href: "/forgot-password", "data-link": true, text: "Forgot your password?" })),
       h("p", { class: "aside" }, "No account yet? ", h("a", { href: "/register", "data-link": true, text: "Create an account" })),
     );
   },
 };
+
+/** Sign-in options added by plugins (host.addLoginOption), under the password form. */
+function otherWays(ctx) {
+  if (ctx.loginOptions.length === 0) return null;
+  return h(
+    "div",
+    { class: "login-options" },
+    ctx.loginOptions.map((option) => {
+      try {
+        return h("div", { class: "login-option", "data-option": option.id }, option.render(ctx));
+      } catch (error) {
+        console.warn(`Login option ${option.id} failed:`, error);
+        return null;
+      }
+    }),
+  );
+}

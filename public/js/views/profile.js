@@ -1,38 +1,33 @@
+// Profile: who the account is, changing its email address, deleting it.
+
 import * as api from "../api.js";
-import { announce, formatDate, h } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
+import { formatDate, h } from "../dom.js";
 import { describeError } from "../errors.js";
-import { createForm, field, problemsOf, showPasswordToggle, usernameForPasswordManagers } from "../forms.js";
-import { sessionsSection } from "./sessions.js";
-import { checkEmail, checkExistingPassword, checkNewPassword, normaliseEmail } from "../validation.js";
+import { createForm, field, problemsOf, usernameForPasswordManagers } from "../forms.js";
+import { tellOtherTabs } from "../sync.js";
+import { checkEmail, checkExistingPassword, normaliseEmail } from "../validation.js";
+import { card, sectionPage } from "./account.js";
 
 export const profileView = {
   title: "Your profile",
   access: "user",
   render(ctx) {
     const details = h("div", { class: "details", "aria-busy": "true" }, h("p", { text: "Loading your profile…" }));
-    const view = h(
-      "div",
-      { class: "stack" },
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "profile-title" },
-        h("h1", { id: "profile-title", tabindex: "-1", text: "Your profile" }),
-        ctx.takeNotice(),
-        details,
-      ),
-      changeEmailSection(ctx, (user) => showDetails(details, user)),
-      changePasswordSection(ctx),
-      sessionsSection(),
-      deleteAccountSection(ctx),
+    const view = sectionPage(
+      ctx,
+      { id: "profile", title: "Your profile" },
+      h("section", { class: "card", "aria-label": "Account details" }, details),
+      changeEmailCard(ctx, (user) => showDetails(details, user, ctx.notify)),
+      deleteAccountCard(ctx),
     );
 
-    if (ctx.session.user) showDetails(details, ctx.session.user);
+    if (ctx.session.user) showDetails(details, ctx.session.user, ctx.notify);
     api
       .getMe()
       .then((user) => {
         ctx.setUser(user);
-        showDetails(details, user);
+        showDetails(details, user, ctx.notify);
       })
       .catch((error) => {
         if (error.sessionExpired) return;
@@ -43,7 +38,7 @@ export const profileView = {
   },
 };
 
-function showDetails(container, user) {
+function showDetails(container, user, notify) {
   const rows = [
     ["Email address", user.email],
     ["Status", user.is_active ? "Active" : "Deactivated"],
@@ -53,18 +48,20 @@ function showDetails(container, user) {
     ["User ID", user.id],
   ];
   container.removeAttribute("aria-busy");
+  // replaceChildren() turns null into the text "null"; h()'s children skip it.
   container.replaceChildren(
-    h(
-      "dl",
-      { class: "details__list" },
-      rows.map(([term, value]) => h("div", { class: "details__row" }, h("dt", { text: term }), h("dd", { text: String(value) }))),
-    ),
-    user.is_verified ? null : resendConfirmation(user),
+    ...[
+      h(
+        "dl",
+        { class: "details__list" },
+        rows.map(([term, value]) => h("div", { class: "details__row" }, h("dt", { text: term }), h("dd", { text: String(value) }))),
+      ),
+      user.is_verified ? null : resendConfirmation(user, notify),
+    ].filter(Boolean),
   );
 }
 
-function resendConfirmation(user) {
-  const result = h("p", { hidden: true });
+function resendConfirmation(user, notify) {
   const button = h("button", { type: "button", class: "button button--secondary button--small", text: "Send the confirmation link again" });
   button.addEventListener("click", async () => {
     if (button.getAttribute("aria-disabled") === "true") return;
@@ -72,53 +69,23 @@ function resendConfirmation(user) {
     button.classList.add("is-busy");
     try {
       await api.sendVerificationEmail();
-      result.className = "notice notice--success";
-      result.textContent = `We've sent a confirmation link to ${user.email}.`;
+      notify(`We've sent a confirmation link to ${user.email}.`, "success");
     } catch (error) {
-      if (error.sessionExpired) return;
-      result.className = "notice notice--error";
-      result.textContent = describeError(error)[0].text;
+      if (!error.sessionExpired) notify(describeError(error)[0].text, "error");
     } finally {
       button.removeAttribute("aria-disabled");
       button.classList.remove("is-busy");
     }
-    result.hidden = false;
-    announce(result.textContent);
   });
   return h(
     "div",
     { class: "details__verify" },
     h("p", { text: "Your email address isn't confirmed yet. Open the link we emailed you, or get a new one." }),
     button,
-    result,
   );
 }
 
-function section(id, title, ...children) {
-  return h(
-    "section",
-    { class: "card", "aria-labelledby": id },
-    h("h2", { id, text: title }),
-    ...children,
-  );
-}
-
-function successNote() {
-  const note = h("p", { class: "notice notice--success", hidden: true });
-  return {
-    el: note,
-    show(text) {
-      note.textContent = text;
-      note.hidden = false;
-      announce(text);
-    },
-    hide() {
-      note.hidden = true;
-    },
-  };
-}
-
-function changeEmailSection(ctx, onChanged) {
+function changeEmailCard(ctx, onChanged) {
   const email = field({ name: "email", label: "New email address", type: "email", autocomplete: "email" });
   const current = field({
     name: "current_password",
@@ -126,13 +93,11 @@ function changeEmailSection(ctx, onChanged) {
     type: "password",
     autocomplete: "current-password",
   });
-  const note = successNote();
   const form = createForm({
     fields: [email, current],
     submitLabel: "Change email",
     busyLabel: "Saving…",
     validate: () => {
-      note.hide();
       const newEmail = normaliseEmail(email.input.value);
       const same = ctx.session.user && newEmail.toLowerCase() === ctx.session.user.email.toLowerCase();
       return problemsOf([
@@ -145,49 +110,25 @@ function changeEmailSection(ctx, onChanged) {
       ctx.setUser(user);
       onChanged(user);
       form.reset();
-      note.show(`Your email address is now ${user.email}.`);
+      tellOtherTabs("sessions-changed");
+      ctx.notify(`Your email address is now ${user.email}. ${await confirmation(user)} Your other devices have been logged out.`, "success");
     },
   });
-  return section("change-email-title", "Change email address", note.el, form.form);
+  return card("change-email-title", "Change email address", form.form);
 }
 
-function changePasswordSection(ctx) {
-  const password = field({
-    name: "password",
-    label: "New password",
-    type: "password",
-    autocomplete: "new-password",
-    passwordMeter: true,
-  });
-  const current = field({
-    name: "current_password",
-    label: "Current password",
-    type: "password",
-    autocomplete: "current-password",
-  });
-  const note = successNote();
-  const form = createForm({
-    fields: [password, current],
-    extra: [showPasswordToggle([password, current]), usernameForPasswordManagers(ctx.session.user?.email)],
-    submitLabel: "Change password",
-    busyLabel: "Saving…",
-    validate: () => {
-      note.hide();
-      return problemsOf([
-        [password, checkNewPassword(password.input.value, ctx.session.user?.email)],
-        [current, checkExistingPassword(current.input.value, "your current password")],
-      ]);
-    },
-    submit: async () => {
-      await api.updateMe({ password: password.input.value }, current.input.value);
-      form.reset();
-      note.show("Your password has been changed. Use the new one next time you log in.");
-    },
-  });
-  return section("change-password-title", "Change password", note.el, form.form);
+/** A new address is unconfirmed: send its link at once and say so. */
+async function confirmation(user) {
+  if (user.is_verified) return "";
+  try {
+    await api.sendVerificationEmail();
+    return "We've sent a link there: open it to confirm the address.";
+  } catch {
+    return "It still needs confirming: send yourself the link below.";
+  }
 }
 
-function deleteAccountSection(ctx) {
+function deleteAccountCard(ctx) {
   const open = () => {
     const current = field({
       name: "current_password",
@@ -205,6 +146,7 @@ function deleteAccountSection(ctx) {
       validate: () => problemsOf([[current, checkExistingPassword(current.input.value, "your current password")]]),
       submit: async () => {
         await api.deleteMe(current.input.value);
+        tellOtherTabs("logout");
         return () => {
           ctx.setUser(null);
           ctx.setNotice("Your account has been deleted.", "success");

@@ -1,0 +1,94 @@
+"""Devices: telling sessions apart, naming them, and what a password change leaves."""
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD, LiveServer, log_in, unique_email
+
+pytestmark = pytest.mark.e2e
+
+CURL = "curl/8.4.0"
+
+
+async def sign_in_elsewhere(server: LiveServer, email: str, user_agent: str) -> str:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        login = await client.post(
+            "/v1/users/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"User-Agent": user_agent},
+        )
+    assert login.status_code == 200, login.text
+    token: str = login.json()["access_token"]
+    return token
+
+
+async def test_devices_show_how_and_when_they_signed_in_and_can_be_named(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    await sign_in_elsewhere(live_server, email, CURL)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.get_by_role("link", name="Devices").click()
+
+    sessions = page.get_by_role("region", name="Where you're logged in")
+    mine = sessions.get_by_role("listitem").filter(has_text="This browser")
+    other = sessions.get_by_role("listitem").filter(has_not_text="This browser")
+    await expect(other.locator(".session__device")).to_have_text("curl 8.4.0")
+    for fact in ("Signed in", "with password", "Last active", "Address", "127.0.0.1"):
+        await expect(mine).to_contain_text(fact)
+
+    await mine.get_by_role("button", name="Name this device").click()
+    name = mine.get_by_role("textbox", name="Name for")
+    await expect(name).to_be_focused()
+    await name.fill("  Work laptop  ")
+    await mine.get_by_role("button", name="Save name").click()
+    await expect(mine.locator(".session__device")).to_contain_text("Work laptop")
+    await expect(mine).to_contain_text("Chrome")  # the device summary stays beside the name
+
+    await page.reload()
+    await expect(mine.locator(".session__device")).to_contain_text("Work laptop")
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        token = await sign_in_elsewhere(live_server, email, CURL)
+        listed = await client.get(
+            "/v1/users/me/sessions", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert "Work laptop" in [session["name"] for session in listed.json()]
+
+    await mine.get_by_role("button", name="Rename").click()
+    await mine.get_by_role("textbox", name="Name for").fill("")
+    await mine.get_by_role("button", name="Save name").click()
+    await expect(mine.locator(".session__device")).not_to_contain_text("Work laptop")
+
+
+async def test_a_password_change_leaves_only_this_device_in_the_list(
+    page: Page, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    await sign_in_elsewhere(live_server, email, CURL)
+    await page.goto("/login")
+    await log_in(page, email)
+
+    # The devices list is open in one tab while the password changes in another.
+    devices_tab = await page.context.new_page()
+    await devices_tab.goto("/devices")
+    rows = devices_tab.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
+    await expect(rows).to_have_count(2)
+
+    await page.get_by_role("link", name="Security").click()
+    change = page.get_by_role("region", name="Change password")
+    await change.get_by_label("New password").fill("a new and longer passphrase")
+    await change.get_by_label("Current password").fill(PASSWORD)
+    await change.get_by_role("button", name="Change password").click()
+    await expect(page.get_by_role("main").locator(".notice")).to_contain_text("changed")
+
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("This browser")
+    await page.get_by_role("link", name="Devices").click()
+    await expect(
+        page.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
+    ).to_have_count(1)
+    await devices_tab.close()
