@@ -43,7 +43,11 @@ def metrics_directory() -> Iterator[None]:
         return
     with tempfile.TemporaryDirectory(prefix="auth-service-metrics-") as directory:
         os.environ[MULTIPROC_DIR_VARIABLE] = directory
-        yield
+        try:
+            yield
+        finally:
+            # The directory is gone after this: nothing started later may be pointed at it.
+            del os.environ[MULTIPROC_DIR_VARIABLE]
 
 
 def main() -> None:

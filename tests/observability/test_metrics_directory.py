@@ -18,6 +18,7 @@ def test_without_one_a_temporary_directory_is_made_and_removed(
         assert directory.is_dir() and not any(directory.iterdir())
 
     assert not directory.exists()
+    assert MULTIPROC_DIR_VARIABLE not in os.environ
 
 
 def test_a_given_directory_loses_the_last_runs_metric_files_only(
