@@ -424,6 +424,27 @@ async def test_a_bad_token_body_gets_a_clear_4xx(
     assert response.json()["code"] in {"VALIDATION_ERROR", "UNSUPPORTED_MEDIA_TYPE"}
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", b"device_code=x"),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n',
+        ),
+    ],
+)
+async def test_a_token_body_of_another_type_is_told_that_a_form_is_accepted_too(
+    qr: AsyncClient, db_engine: AsyncEngine, content_type: str, body: bytes
+) -> None:
+    response = await qr.post(
+        "/v1/qr-login/token", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in response.json()["message"]
+
+
 async def test_the_approver_s_deactivation_in_between_denies_the_device(
     qr: AsyncClient, phone: str, db_engine: AsyncEngine
 ) -> None:
