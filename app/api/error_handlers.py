@@ -89,13 +89,17 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# pydantic's own words for these quote the regex, which tells a person nothing.
+MESSAGES = {"string_pattern_mismatch": "Contains characters that are not allowed here."}
+
+
 async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     # Never echo the input back: it may be a password.
     return _validation_response(
         [
             {
                 "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
-                "message": err["msg"],
+                "message": MESSAGES.get(err["type"], err["msg"]),
             }
             for err in cast(RequestValidationError, exc).errors()
         ]

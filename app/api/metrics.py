@@ -12,9 +12,19 @@ from app.core.metrics import exposition
 
 router = APIRouter(include_in_schema=False)
 
-# A proxy names the client it forwards for: such a request is not the local scraper's,
-# even when the proxy itself connects from loopback.
-FORWARDING_HEADERS = (b"forwarded", b"x-forwarded-for")
+# A proxy marks what it forwards: such a request is not the local scraper's, even when
+# the proxy itself connects from loopback. Not every proxy sends X-Forwarded-For (a common
+# nginx setup sends only X-Real-IP), so any of the usual marks counts.
+FORWARDING_HEADERS = frozenset(
+    {
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-proto",
+        b"x-real-ip",
+        b"via",
+    }
+)
 
 
 @router.get("/metrics")

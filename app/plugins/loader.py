@@ -12,7 +12,7 @@ from app.context import AppContext
 from app.core.events import EventBus
 from app.plugins import routes
 from app.plugins.plugin import Host, LoadedPlugin, Plugin
-from app.web.static import StaticAssets
+from app.web.static import StaticAssets, StaticMount
 
 FIRST_PARTY = "app.plugins"
 
@@ -80,7 +80,9 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
         for router in plugin.routers:
             app.include_router(router)
         if plugin.static is not None:
-            app.mount(f"/plugins/{plugin.name}", StaticAssets(directory=plugin.static))
+            app.router.routes.append(
+                StaticMount(f"/plugins/{plugin.name}", StaticAssets(directory=plugin.static))
+            )
             if (plugin.static / "index.js").is_file():
                 app.state.plugin_manifest.plugins.append(frontend_part(plugin.name, plugin.static))
 

@@ -22,7 +22,13 @@ from starlette.types import Scope
 
 from app.api.middleware import CONTENT_SECURITY_POLICY
 from app.core.config import PROJECT_ROOT
-from app.web.static import REVALIDATE, StaticAssets, accepts_gzip, not_modified
+from app.web.static import (
+    REVALIDATE,
+    StaticAssets,
+    accepts_gzip,
+    named_match,
+    not_modified,
+)
 
 PUBLIC_DIR = PROJECT_ROOT / "public"
 INDEX = PUBLIC_DIR / "index.html"
@@ -121,7 +127,7 @@ class FrontendRoute(Route):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if _is_api_path(scope["path"]):
             return Match.NONE, {}
-        return super().matches(scope)
+        return named_match(self, *super().matches(scope))
 
 
 def _is_api_path(path: str) -> bool:

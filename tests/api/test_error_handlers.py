@@ -222,6 +222,25 @@ async def test_validation_errors_name_fields_without_the_body_prefix(
     assert errors[0]["message"]
 
 
+async def test_a_pattern_mismatch_is_explained_in_words_not_as_a_regex(
+    client: AsyncClient, user_token: str
+) -> None:
+    sessions = await client.get("/v1/users/me/sessions", headers=bearer(user_token))
+    session_id = sessions.json()[0]["id"]
+
+    response = await client.patch(
+        f"/v1/users/me/sessions/{session_id}",
+        json={"name": "Office\u0007PC"},
+        headers=bearer(user_token),
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "name"
+    assert "pattern" not in error["message"] and "\\x" not in error["message"]
+    assert error["message"] == "Contains characters that are not allowed here."
+
+
 @pytest.mark.parametrize(("method", "url"), [("POST", "/v1/users/"), ("POST", "/v1/users/login")])
 async def test_database_outage_is_a_retryable_503_without_details(method: str, url: str) -> None:
     settings = make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/x")

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
@@ -84,10 +85,22 @@ async def test_without_a_token_configured_only_loopback_may_scrape(
     assert local.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "forwarding",
+    [
+        {"X-Forwarded-For": OUTSIDER},
+        {"Forwarded": f"for={OUTSIDER}"},
+        # nginx's common `proxy_set_header X-Real-IP $remote_addr` sends only this one.
+        {"X-Real-IP": OUTSIDER},
+        {"X-Forwarded-Host": "auth.example.com"},
+        {"X-Forwarded-Proto": "https"},
+        {"Via": "1.1 proxy"},
+    ],
+)
 async def test_a_request_forwarded_by_a_local_proxy_is_not_a_loopback_client(
-    client: AsyncClient,
+    client: AsyncClient, forwarding: dict[str, str]
 ) -> None:
-    response = await client.get("/metrics", headers={"X-Forwarded-For": OUTSIDER})
+    response = await client.get("/metrics", headers=forwarding)
 
     assert response.status_code == 404
 

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api.request_log import REQUEST_ID_HEADER
 from app.core.config import Settings
 from app.main import create_app
-from tests.conftest import PASSWORD, bearer, login, register
+from tests.conftest import PASSWORD, bearer, login, register, running
 from tests.observability.conftest import CapturedLogs
 
 NEW_PASSWORD = "another horse battery staple"
@@ -48,6 +49,33 @@ async def test_the_path_logged_is_the_route_template_not_the_raw_path(
     line = logs.access_line(response.headers[REQUEST_ID_HEADER])
     assert line["path"] == "/v1/users/{user_id:uuid}"
     assert user["id"] not in str(line)
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "template"),
+    [
+        ("/", "text/html", "/{path:path}"),
+        ("/profile", "text/html", "/{path:path}"),  # a page of the browser app
+        ("/js/api.js", "*/*", "/{path:path}"),
+        ("/plugins/qr_login/index.js", "*/*", "/plugins/qr_login"),
+        ("/v1/nothing-here", "*/*", "unmatched"),
+    ],
+)
+async def test_the_frontend_and_plugin_files_are_logged_under_their_route(
+    json_settings: Settings,
+    db_engine: AsyncEngine,
+    logs: CapturedLogs,
+    path: str,
+    accept: str,
+    template: str,
+) -> None:
+    """Not as `unmatched`, which is kept for paths nothing serves (a scanner's 404s)."""
+    app = create_app(json_settings.model_copy(update={"plugins": ["qr_login"]}))
+    async with running(app) as client:
+        response = await client.get(path, headers={"Accept": accept})
+
+    assert response.status_code == (404 if template == "unmatched" else 200)
+    assert logs.access_line(response.headers[REQUEST_ID_HEADER])["path"] == template
 
 
 async def test_an_anonymous_request_names_no_user(client: AsyncClient, logs: CapturedLogs) -> None:

@@ -39,6 +39,7 @@ router = APIRouter(prefix="/v1/qr-login", tags=["qr-login"])
 SettingsDep = Annotated[QrLoginSettings, Depends(settings_of(QrLoginSettings))]
 FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store"}
+ACCEPTED_BODIES = f"Send JSON (application/json) or a form ({FORM_TYPE})."
 
 
 async def get_service(session: SessionDep, settings: SettingsDep) -> QrLoginService:
@@ -69,7 +70,7 @@ async def _parse(request: Request, model: type[M], *, form: bool) -> M | None:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
     if not raw:
         return None
-    raise UnsupportedMediaType("Send JSON (application/json).")
+    raise UnsupportedMediaType(ACCEPTED_BODIES if form else "Send JSON (application/json).")
 
 
 async def read_start(request: Request) -> StartRequest:
@@ -79,7 +80,7 @@ async def read_start(request: Request) -> StartRequest:
 async def read_token(request: Request) -> TokenRequest:
     body = await _parse(request, TokenRequest, form=True)
     if body is None:
-        raise UnsupportedMediaType("Send JSON or a form with the device_code.")
+        raise UnsupportedMediaType(ACCEPTED_BODIES)
     return body
 
 

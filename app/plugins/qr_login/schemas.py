@@ -7,24 +7,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
+# The requester writes the name and the approver reads it: no control characters (C0, C1),
+# and none of the invisible ones that would hide or reorder what the approver sees
+# (zero-width, direction marks, overrides and isolates, BOM). A pattern, so the schema
+# states the rule; str.isprintable() also refused characters no schema can list.
+DISPLAYABLE = r"^[^\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]*$"
+
+
 class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_name: str | None = Field(
         default=None,
         max_length=100,
-        description="A name for the device that signs in, shown to the approver.",
+        pattern=DISPLAYABLE,
+        description=(
+            "A name for the device that signs in, shown to the approver: no control or "
+            "invisible formatting characters."
+        ),
         examples=["Office PC"],
     )
 
     @field_validator("client_name")
     @classmethod
-    def printable(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.isprintable():
-            raise ValueError("must not contain control characters")
-        return value.strip() or None
+    def stripped(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
 
 class StartResponse(BaseModel):

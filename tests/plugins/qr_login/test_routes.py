@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.main import create_app
+from app.plugins.qr_login.schemas import StartRequest
 from app.plugins.qr_login.service import QR_SVG
 from tests.conftest import login, make_settings, register, running
 from tests.plugins.qr_login.flow import (
@@ -138,6 +140,30 @@ async def test_a_bad_start_body_gets_a_clear_4xx(
 
     assert response.status_code == status, response.text
     assert response.json()["code"] in {"VALIDATION_ERROR", "UNSUPPORTED_MEDIA_TYPE"}
+
+
+@pytest.mark.parametrize(
+    ("client_name", "accepted"),
+    [
+        ("Office\u00a0PC", True),  # a no-break space, as some keyboards type
+        ("J\u00f6rg\u2019s \U0001f4bb", True),
+        ("\U0002e617 PC", True),  # a code point Unicode has not assigned yet
+        ("a\tb", False),
+        ("a\u0085b", False),  # C1 control
+        ("gpj.\u202eexe", False),  # a direction override would disguise the name
+        ("a\u200bb", False),  # invisible
+    ],
+)
+async def test_the_schema_states_the_client_name_rule_the_server_applies(
+    qr: AsyncClient, db_engine: AsyncEngine, client_name: str, accepted: bool
+) -> None:
+    schema = StartRequest.model_json_schema()["properties"]["client_name"]
+    pattern = next(option["pattern"] for option in schema["anyOf"] if "pattern" in option)
+
+    response = await qr.post("/v1/qr-login/start", json={"client_name": client_name})
+
+    assert (re.fullmatch(pattern, client_name) is not None) is accepted
+    assert response.status_code == (201 if accepted else 422), response.text
 
 
 async def test_a_huge_body_is_refused_with_413(qr: AsyncClient, db_engine: AsyncEngine) -> None:
@@ -396,6 +422,27 @@ async def test_a_bad_token_body_gets_a_clear_4xx(
 
     assert response.status_code == status, response.text
     assert response.json()["code"] in {"VALIDATION_ERROR", "UNSUPPORTED_MEDIA_TYPE"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", b"device_code=x"),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n',
+        ),
+    ],
+)
+async def test_a_token_body_of_another_type_is_told_that_a_form_is_accepted_too(
+    qr: AsyncClient, db_engine: AsyncEngine, content_type: str, body: bytes
+) -> None:
+    response = await qr.post(
+        "/v1/qr-login/token", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in response.json()["message"]
 
 
 async def test_the_approver_s_deactivation_in_between_denies_the_device(
