@@ -36,6 +36,7 @@ from app.core.rate_limits import address_key
 from app.db.base import Base
 from app.plugins.host import (
     LimiterDep,
+    PublicUrlDep,
     SignIn,
     SignInDep,
     in_background,
@@ -76,6 +77,7 @@ __all__ = [
     "Plugin",
     "PluginError",
     "PluginSettings",
+    "PublicUrlDep",
     "SecurityEvent",
     "SessionDep",
     "SignIn",

@@ -28,6 +28,18 @@ logger = logging.getLogger(__name__)
 S = TypeVar("S", bound=PluginSettings)
 
 
+async def public_url(request: Request, context: ContextDep) -> str:
+    """The service's address for links a person opens elsewhere (a QR code, a mail): the
+    PUBLIC_URL setting in production, where the Host header is the client's to choose;
+    in development the address the request came to, so any port works."""
+    if context.settings.is_production:
+        return context.settings.public_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+PublicUrlDep = Annotated[str, Depends(public_url)]
+
+
 def settings_of(cls: type[S]) -> Callable[[Request], Awaitable[S]]:
     """A dependency that gives a route its plugin's settings:
     `Annotated[MySettings, Depends(settings_of(MySettings))]`."""

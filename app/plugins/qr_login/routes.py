@@ -14,6 +14,7 @@ from app.plugins.api import (
     CsrfCheckFailed,
     CurrentUser,
     LimiterDep,
+    PublicUrlDep,
     SessionDep,
     SignInDep,
     TooManyRequests,
@@ -102,6 +103,7 @@ async def start(
     service: ServiceDep,
     settings: SettingsDep,
     limiter: LimiterDep,
+    service_url: PublicUrlDep,
     request: Request,
     response: Response,
 ) -> StartResponse:
@@ -115,7 +117,7 @@ async def start(
     started = await service.start(
         client=client,
         client_name=body.client_name,
-        base_url=settings.public_base_url or str(request.base_url),
+        base_url=settings.public_base_url or service_url,
     )
     response.headers.update(NO_STORE)
     return StartResponse(**vars(started))

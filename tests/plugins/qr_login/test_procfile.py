@@ -8,7 +8,8 @@ from tests.conftest import PASSWORD
 from tests.live_server import ProcfileServer, procfile_server_for_module, unique_email
 from tests.plugins.qr_login.flow import DESKTOP, USER_CODE, bearer, decide, error_of, poll, start
 
-server = procfile_server_for_module(PLUGINS="qr_login")
+PUBLIC_URL = "https://auth.example.test"
+server = procfile_server_for_module(PLUGINS="qr_login", PUBLIC_URL=PUBLIC_URL)
 
 
 async def test_a_phone_signs_a_computer_in_by_qr(
@@ -36,7 +37,7 @@ async def test_a_phone_signs_a_computer_in_by_qr(
         module = await client.get("/plugins/qr_login/index.js")
 
     assert USER_CODE.match(started["user_code"])
-    assert started["verification_uri_complete"] == (f"{server.url}/qr?code={started['user_code']}")
+    assert started["verification_uri_complete"] == f"{PUBLIC_URL}/qr?code={started['user_code']}"
     assert error_of(pending) == "authorization_pending"
     assert seen.json()["client_name"] == "Office PC"
     assert seen.json()["user_agent"] == DESKTOP
@@ -77,3 +78,14 @@ async def test_the_live_process_answers_bad_input_with_4xx_json(server: Procfile
 
     assert [a.status_code for a in answers] == [415, 400, 401, 413]
     assert all(a.json()["code"] for a in answers)
+
+
+async def test_in_production_the_qr_points_at_public_url_whatever_the_host_header(
+    server: ProcfileServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        started = await client.post("/v1/qr-login/start", headers={"Host": "evil.example"})
+
+    assert started.status_code == 201
+    assert started.json()["verification_uri"] == f"{PUBLIC_URL}/qr"
+    assert "evil.example" not in started.text
