@@ -5,7 +5,8 @@ Declaring a plugin: Plugin, PluginSettings, Host (what a lifespan gets).
 Routes: CurrentUser, CurrentSession (the user and their session id), SessionDep (the
 request's database session, committed on success), EventsDep (emit events), SignInDep
 (start a session answered as login is), LimiterDep (rate limits), settings_of (the
-plugin's settings), client_of (the caller's address and user agent).
+plugin's settings), client_of (the caller's address and user agent), PublicUrlDep (the
+service's address for links: PUBLIC_URL in production, never the Host header).
 Data: Base (declare models on it), Client, utcnow.
 Errors: PluginError (subclass it with a code of your own), responses (document errors on
 a route), and the core's errors a plugin may raise or document.
