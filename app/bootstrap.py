@@ -8,7 +8,7 @@ from typing import Any
 
 from app.context import AppContext
 from app.core.config import Settings
-from app.core.events import EventBus, EventType
+from app.core.events import EventBus, EventType, plugin_event_types
 from app.plugins import loader
 from app.plugins.plugin import LoadedPlugin
 from app.services import audit
@@ -27,7 +27,8 @@ def load_plugins(settings: Settings) -> list[LoadedPlugin[Any]]:
 def build_events(settings: Settings, plugins: list[LoadedPlugin[Any]]) -> EventBus:
     """The event bus with its subscribers: the audit log first, notifications, then plugins."""
     events = EventBus()
-    for type in EventType:
+    # Loading the plugins imported them, so the event types they declare are known here.
+    for type in (*EventType, *plugin_event_types()):
         if type not in UNAUDITED:
             events.subscribe(type, audit.record)
     Notifications(settings).subscribe(events)

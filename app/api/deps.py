@@ -5,6 +5,7 @@ in the threadpool, a hop that costs more than the work of all of them on every r
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from app.context import AppContext
 from app.core.events import Emitter
 from app.db.models import User
 from app.db.session import get_session
+from app.plugins.plugin import LoginGate
 from app.services.auth import AccessTokenStrategy
 from app.services.email_links import EmailLinks
 from app.services.sessions import SessionService
@@ -32,6 +34,15 @@ async def get_context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_login_gates(request: Request) -> Sequence[LoginGate]:
+    """The enabled plugins' login gates (a second step after the password, say)."""
+    gates: Sequence[LoginGate] = request.app.state.login_gates
+    return gates
+
+
+LoginGatesDep = Annotated[Sequence[LoginGate], Depends(get_login_gates)]
 # scope="function": commit before the response is sent, so a client never sees a
 # success for a change that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
     REGISTER_INVALID_PASSWORD = "REGISTER_INVALID_PASSWORD"
     LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
+    LOGIN_SECOND_STEP_REQUIRED = "LOGIN_SECOND_STEP_REQUIRED"
     CURRENT_PASSWORD_REQUIRED = "CURRENT_PASSWORD_REQUIRED"
     CURRENT_PASSWORD_INVALID = "CURRENT_PASSWORD_INVALID"
     UPDATE_USER_EMAIL_ALREADY_EXISTS = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
@@ -175,6 +176,17 @@ class InvalidPassword(PasswordRefused):
 class BadCredentials(AppError):
     code = ErrorCode.LOGIN_BAD_CREDENTIALS
     message = "Incorrect email or password."
+
+
+class SecondStepRequired(AppError):
+    """The password was right, but the account asks for a second step that the OAuth2
+    password form (the API docs' Authorize dialog) has no room for."""
+
+    code = ErrorCode.LOGIN_SECOND_STEP_REQUIRED
+    message = (
+        "This account uses two-step verification, which this form can't ask for: sign in "
+        "with JSON at POST /v1/users/login, then finish with the step it names."
+    )
 
 
 class CurrentPasswordRequired(AppError):

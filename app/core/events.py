@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 
 class EventType(StrEnum):
-    # Room for more: second-factor steps (mfa_*), ...
+    """The core's event types; a plugin adds its own with `plugin_event_type`."""
+
     REGISTERED = "registered"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"  # detail.reason: unknown_email, bad_password, inactive
@@ -48,6 +49,36 @@ class EventType(StrEnum):
     SUPERUSER_CREATED = "superuser_created"
 
 
+class PluginEventType(str):
+    """An event type a plugin adds (made by `plugin_event_type`): a string like EventType's
+    members, so the bus, the audit log and every subscriber treat both alike."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+
+AnyEventType = EventType | PluginEventType
+_plugin_event_types: dict[str, PluginEventType] = {}
+
+
+def plugin_event_type(name: str) -> PluginEventType:
+    """The event type `name` (snake_case, e.g. `mfa_enabled`), declared by a plugin; the
+    same name declared again is the same type (so another plugin can subscribe to it)."""
+    if name in set(EventType):
+        raise ValueError(f"Event type {name!r} is the core's")
+    if not name.isidentifier() or not name.islower():
+        raise ValueError(f"Event type {name!r} must be snake_case")
+    return _plugin_event_types.setdefault(name, PluginEventType(name))
+
+
+def plugin_event_types() -> list[PluginEventType]:
+    """Every event type imported plugins declared (the audit log records them all)."""
+    return sorted(_plugin_event_types.values())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -57,7 +88,7 @@ class SecurityEvent:
     """Something that happened to an account. `detail` is small and JSON-able and never
     holds a password, token or secret."""
 
-    type: EventType
+    type: AnyEventType
     user_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None  # who did it, when signed in (an admin, the user)
     session_id: uuid.UUID | None = None
@@ -76,17 +107,19 @@ class EventBus:
     """The app's one bus; subscribe to a type, or to all (`type=None`)."""
 
     def __init__(self) -> None:
-        self._handlers: defaultdict[EventType | None, list[Handler]] = defaultdict(list)
-        self._after_commit: defaultdict[EventType | None, list[AfterCommitHandler]] = defaultdict(
-            list
+        self._handlers: defaultdict[AnyEventType | None, list[Handler]] = defaultdict(list)
+        self._after_commit: defaultdict[AnyEventType | None, list[AfterCommitHandler]] = (
+            defaultdict(list)
         )
 
-    def subscribe(self, type: EventType | None, handler: Handler) -> None:
+    def subscribe(self, type: AnyEventType | None, handler: Handler) -> None:
         """`handler(event, session)` runs inside the change's transaction: write with the
         session, never commit; raising undoes the change."""
         self._handlers[type].append(handler)
 
-    def subscribe_after_commit(self, type: EventType | None, handler: AfterCommitHandler) -> None:
+    def subscribe_after_commit(
+        self, type: AnyEventType | None, handler: AfterCommitHandler
+    ) -> None:
         """`handler(event)` runs after the change committed; its errors are logged."""
         self._after_commit[type].append(handler)
 
@@ -137,12 +170,12 @@ class Emitter:
         self._schedule = schedule
         self._committed_later: list[SecurityEvent] = []
 
-    def event(self, type: EventType, **fields: Any) -> SecurityEvent:
+    def event(self, type: AnyEventType, **fields: Any) -> SecurityEvent:
         fields.setdefault("ip_address", self.ip_address)
         fields.setdefault("user_agent", self.user_agent)
         return SecurityEvent(type=type, **fields)
 
-    async def emit(self, type: EventType, **fields: Any) -> SecurityEvent:
+    async def emit(self, type: AnyEventType, **fields: Any) -> SecurityEvent:
         """A change that succeeded: handled inside its transaction, delivered after commit."""
         event = self.event(type, **fields)
         await self.bus.dispatch(event, self.session)
@@ -152,7 +185,7 @@ class Emitter:
             self._committed_later.append(event)
         return event
 
-    async def emit_failure(self, type: EventType, **fields: Any) -> SecurityEvent:
+    async def emit_failure(self, type: AnyEventType, **fields: Any) -> SecurityEvent:
         """An attempt that failed: its request rolls back, so this is committed on its own."""
         event = self.event(type, **fields)
         async with self.sessionmaker() as session, session.begin():

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import anyio
 import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi_users.password import PasswordHelper
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
@@ -236,3 +238,11 @@ def verify_token(
         )
     except jwt.PyJWTError:
         return None
+
+
+def derive_key(secret: str, *, purpose: str, length: int = 32) -> bytes:
+    """A key of its own for one purpose (HKDF-SHA256 of `secret`, `purpose` as the info):
+    what one purpose's key protects can't be read or forged with another's."""
+    return HKDF(hashes.SHA256(), length=length, salt=None, info=purpose.encode()).derive(
+        secret.encode()
+    )

@@ -2,15 +2,20 @@
 pyproject.toml holds every plugin to it). Everything here is meant to stay stable.
 
 Declaring a plugin: Plugin, PluginSettings, Host (what a lifespan gets).
-Routes: CurrentUser, CurrentSession (the user and their session id), SessionDep (the
-request's database session, committed on success), EventsDep (emit events), SignInDep
-(start a session answered as login is), LimiterDep (rate limits), settings_of (the
-plugin's settings), client_of (the caller's address and user agent), PublicUrlDep (the
-service's address for links: PUBLIC_URL in production, never the Host header).
-Data: Base (declare models on it), Client, utcnow.
+Routes: CurrentUser, CurrentSuperuser, CurrentSession (the user and their session id),
+SessionDep (the request's database session, committed on success), EventsDep (emit
+events), SignInDep (start a session answered as login is), AccountsDep (find a user, ask
+for their password, end their sessions), KeysDep (keys derived from the service's secret),
+LimiterDep (rate limits), settings_of (the plugin's settings), client_of (the caller's
+address and user agent), PublicUrlDep (the service's address for links: PUBLIC_URL in
+production, never the Host header).
+Login: LoginGate (hold a correct password login back until a further step passes;
+declare it as `Plugin(login_gate=...)`).
+Data: Base (declare models on it), User (the accounts table, to read), Client, utcnow.
 Errors: PluginError (subclass it with a code of your own), responses (document errors on
 a route), and the core's errors a plugin may raise or document.
-Events: EventBus, EventType, SecurityEvent, Emitter.
+Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enabled")
+declares a type of the plugin's own (audited, and heard by subscribers like the core's).
 Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route).
 Background work: in_background (a task for a lifespan's duration), run_periodically
 (once per deployment, under a database lock).
@@ -21,21 +26,42 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.api.client import client_of
-from app.api.deps import ContextDep, CurrentSession, CurrentUser, EventsDep, SessionDep
+from app.api.deps import (
+    ContextDep,
+    CurrentSession,
+    CurrentSuperuser,
+    CurrentUser,
+    EventsDep,
+    SessionDep,
+)
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
 from app.core.errors import (
     AppError,
     CsrfCheckFailed,
+    CurrentPasswordInvalid,
+    CurrentPasswordRequired,
     ErrorBody,
     PluginError,
     TooManyRequests,
     UnsupportedMediaType,
+    UserNotFound,
     responses,
 )
-from app.core.events import Emitter, EventBus, EventType, SecurityEvent, utcnow
+from app.core.events import (
+    Emitter,
+    EventBus,
+    EventType,
+    PluginEventType,
+    SecurityEvent,
+    plugin_event_type,
+    utcnow,
+)
 from app.core.rate_limits import address_key
 from app.db.base import Base
+from app.db.models import User
 from app.plugins.host import (
+    AccountsDep,
+    KeysDep,
     LimiterDep,
     PublicUrlDep,
     SignIn,
@@ -45,7 +71,7 @@ from app.plugins.host import (
     run_periodically,
     settings_of,
 )
-from app.plugins.plugin import Host, Plugin, PluginSettings
+from app.plugins.plugin import Host, LoginGate, Plugin, PluginSettings
 from app.services.mail import Mail, Mailer
 from app.services.sessions import Client
 
@@ -59,11 +85,15 @@ MailerDep = Annotated[Mailer, Depends(_mailer)]
 __all__ = [
     "UNAUTHORIZED",
     "VALIDATION_ERROR",
+    "AccountsDep",
     "AppError",
     "Base",
     "Client",
     "CsrfCheckFailed",
+    "CurrentPasswordInvalid",
+    "CurrentPasswordRequired",
     "CurrentSession",
+    "CurrentSuperuser",
     "CurrentUser",
     "Emitter",
     "ErrorBody",
@@ -71,12 +101,15 @@ __all__ = [
     "EventType",
     "EventsDep",
     "Host",
+    "KeysDep",
     "LimiterDep",
+    "LoginGate",
     "Mail",
     "Mailer",
     "MailerDep",
     "Plugin",
     "PluginError",
+    "PluginEventType",
     "PluginSettings",
     "PublicUrlDep",
     "SecurityEvent",
@@ -85,9 +118,12 @@ __all__ = [
     "SignInDep",
     "TooManyRequests",
     "UnsupportedMediaType",
+    "User",
+    "UserNotFound",
     "address_key",
     "client_of",
     "in_background",
+    "plugin_event_type",
     "rate_limit",
     "responses",
     "run_periodically",

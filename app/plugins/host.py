@@ -15,11 +15,21 @@ from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api.deps import ContextDep, EventsDep, SessionDep, SessionsDep, StrategyDep
+from app.api.client import client_address
+from app.api.deps import (
+    ContextDep,
+    EventsDep,
+    SessionDep,
+    SessionsDep,
+    StrategyDep,
+    UserManagerDep,
+)
 from app.api.v1.users.tokens import Delivery, cookie_delivery, sign_in
 from app.core.events import EventType
+from app.core.security import derive_key
 from app.db.crud.locks import try_transaction_lock
 from app.db.crud.user import get_user
+from app.db.models import User
 from app.plugins.plugin import PluginSettings
 from app.services.maintenance import seconds_to_next_round
 from app.services.sessions import Client
@@ -102,6 +112,56 @@ class SignIn:
 
 
 SignInDep = Annotated[SignIn, Depends()]
+
+
+class Accounts:
+    """The core's account rules a plugin may apply: find a user, ask for their current
+    password (throttled and audited as the core's own forms are), end their sessions."""
+
+    def __init__(
+        self,
+        session: SessionDep,
+        manager: UserManagerDep,
+        context: ContextDep,
+        request: Request,
+    ) -> None:
+        self._session = session
+        self._manager = manager
+        self._context = context
+        self._request = request
+
+    async def find(self, user_id: uuid.UUID) -> User | None:
+        return await get_user(self._session, user_id=user_id)
+
+    async def confirm_password(self, user: User, current_password: str | None) -> None:
+        """Raises CurrentPasswordRequired / CurrentPasswordInvalid (400), or TooManyRequests
+        past the password-guessing limit, as `PATCH /v1/users/me` does."""
+        address = client_address(self._request)
+        async with self._context.throttle.password_attempt(account=user.email, address=address):
+            await self._manager.require_password(user, current_password)
+
+    async def end_sessions(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> int:
+        """Sign the user out everywhere (but the session `keep`); how many sessions ended."""
+        return await self._manager.sessions.revoke_all(user_id, keep=keep)
+
+
+AccountsDep = Annotated[Accounts, Depends()]
+
+
+class Keys:
+    """Keys derived from the service's secret (SECRET_KEY, or development's key file)."""
+
+    def __init__(self, context: ContextDep) -> None:
+        self._secret = context.tokens.key
+
+    def derive(self, purpose: str, *, length: int = 32) -> bytes:
+        """A key for one purpose only: name it after the plugin and the use ("totp:secrets
+        v1"). Changing SECRET_KEY changes it, so a plugin whose data must outlive a key
+        change should also offer a key setting of its own."""
+        return derive_key(self._secret, purpose=purpose, length=length)
+
+
+KeysDep = Annotated[Keys, Depends()]
 
 
 @lru_cache

@@ -71,9 +71,15 @@ def subscribe(events: EventBus, plugins: Sequence[LoadedPlugin[Any]]) -> None:
 
 def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
     """Mount the plugins' routers and frontend folders (compressed and cached as public/
-    is), and `GET /v1/plugins`; call before the frontend's catch-all route."""
+    is), and `GET /v1/plugins`, and make their login gates; call before the frontend's
+    catch-all route."""
     app.state.plugin_settings = {type(loaded.settings): loaded.settings for loaded in plugins}
     app.state.plugin_manifest = routes.Manifest(plugins=[])
+    app.state.login_gates = [
+        loaded.plugin.login_gate(loaded.settings)
+        for loaded in plugins
+        if loaded.plugin.login_gate is not None
+    ]
     app.include_router(routes.router)
     for loaded in plugins:
         plugin = loaded.plugin

@@ -4,15 +4,16 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.events import EventBus
 from app.core.rate_limits import Throttle
+from app.db.models import User
 from app.services.mail import Mailer
 
 
@@ -35,6 +36,26 @@ class Host:
     mailer: Mailer
 
 
+class LoginGate(Protocol):
+    """Holds a password login back until a further step passes (a second factor, say).
+
+    The host asks every enabled plugin's gate, in PLUGINS order, once the password is
+    known to be right and the account active: a wrong password never reaches a gate, so
+    it answers exactly as it does without one. The first gate that holds the login
+    answers instead of the tokens; it finishes the login later with `SignInDep`.
+    """
+
+    async def hold(
+        self, user: User, request: Request, session: AsyncSession
+    ) -> Response | dict[str, Any] | None:
+        """None lets the login through. Otherwise the answer to send instead of tokens (a
+        dict is sent as a 200 JSON body, not cached); `session` is the login request's
+        own, committed with its answer. The OAuth2 password form can't show a second
+        step: for it the host answers 400 LOGIN_SECOND_STEP_REQUIRED instead, and what
+        `hold` wrote rolls back."""
+        ...
+
+
 S = TypeVar("S", bound=PluginSettings)
 
 
@@ -50,7 +71,9 @@ class Plugin(Generic[S]):
       part's entry module, `<name>.css` its optional stylesheet;
     - `subscribe(events, settings)`: subscribe to the event bus at start-up;
     - `lifespan(host, settings)`: an async context manager running for the app's life
-      (background work such as an expiry sweeper); the CLI doesn't run it.
+      (background work such as an expiry sweeper); the CLI doesn't run it;
+    - `login_gate(settings)`: a LoginGate, made once at start-up, that may hold a password
+      login back until a further step passes.
     """
 
     name: str
@@ -60,6 +83,7 @@ class Plugin(Generic[S]):
     static: Path | None = None
     subscribe: Callable[[EventBus, S], None] | None = None
     lifespan: Callable[[Host, S], AbstractAsyncContextManager[None]] | None = None
+    login_gate: Callable[[S], LoginGate] | None = None
 
 
 @dataclass(frozen=True)

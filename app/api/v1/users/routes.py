@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -13,6 +13,8 @@ from app.api.deps import (
     CurrentSession,
     CurrentUser,
     EmailLinksDep,
+    LoginGatesDep,
+    SessionDep,
     StrategyDep,
     UserManagerDep,
 )
@@ -25,7 +27,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import cookie_delivery, sign_in
+from app.api.v1.users.tokens import NO_STORE, cookie_delivery, sign_in
 from app.core import errors
 from app.core.errors import responses
 from app.core.metrics import counting_rate_limited_logins
@@ -37,9 +39,13 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 async def read_credentials(request: Request) -> LoginRequest:
     """Credentials from JSON (SPA and mobile clients) or the OAuth2 password form."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    media_type = _media_type(request)
     try:
         if media_type == "application/json":
             return LoginRequest.model_validate_json(await request.body())
@@ -97,8 +103,13 @@ async def register_user(
     response_model=TokenResponse,
     response_model_exclude_none=True,
     responses={
+        200: {
+            "description": "Signed in; or, when an enabled plugin asks for a second step, "
+            "that plugin's body instead (two-step sign-in: `mfa_required`)."
+        },
         **responses(
             errors.BadCredentials,
+            errors.SecondStepRequired,
             errors.CsrfCheckFailed,
             errors.UnsupportedMediaType,
             errors.TooManyRequests,
@@ -112,11 +123,17 @@ async def login_user(
     manager: UserManagerDep,
     strategy: StrategyDep,
     context: ContextDep,
+    gates: LoginGatesDep,
+    session: SessionDep,
     request: Request,
-) -> JSONResponse:
+) -> Response:
     """Start a session: an access token, plus a refresh token in the body or, with
     `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie (403 `CSRF_CHECK_FAILED`
-    from another origin). JSON body or OAuth2 form."""
+    from another origin). JSON body or OAuth2 form.
+
+    An account with two-step sign-in gets `{"mfa_required": true, "mfa_token", ...}`
+    and no tokens: finish at `POST /v1/users/login/mfa`. The OAuth2 form can't, so it
+    answers 400 `LOGIN_SECOND_STEP_REQUIRED` for such an account."""
     delivery = cookie_delivery(request)  # before any work: nothing to guess from afar
     address = client_address(request)
     async with (
@@ -128,6 +145,13 @@ async def login_user(
         )
         if user is None:
             raise errors.BadCredentials()
+    for gate in gates:
+        held = await gate.hold(user, request, session)
+        if held is None:
+            continue
+        if _media_type(request) in FORM_TYPES:
+            raise errors.SecondStepRequired()
+        return held if isinstance(held, Response) else JSONResponse(held, headers=NO_STORE)
     grant, response = await sign_in(
         user,
         client_of(request),
