@@ -1,0 +1,7 @@
+"""The event types two-step sign-in adds; audited, and heard by other plugins."""
+
+from app.plugins.api import plugin_event_type
+
+MFA_ENABLED = plugin_event_type("mfa_enabled")
+MFA_DISABLED = plugin_event_type("mfa_disabled")  # detail.by: "user" or "admin"
+MFA_FAILED = plugin_event_type("mfa_failed")  # detail.method, detail.attempts_left

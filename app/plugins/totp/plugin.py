@@ -1,0 +1,43 @@
+"""The totp plugin: what it brings to the host."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.plugins.api import Host, Plugin, in_background, run_periodically, utcnow
+from app.plugins.totp import queries, routes
+from app.plugins.totp.gate import TotpGate
+from app.plugins.totp.settings import TotpSettings
+
+HERE = Path(__file__).parent
+
+
+@asynccontextmanager
+async def lifespan(host: Host, settings: TotpSettings) -> AsyncIterator[None]:
+    """Purge expired pending logins, in one process of the deployment at a time."""
+
+    async def purge(session: AsyncSession) -> None:
+        await queries.purge_challenges(session, before=utcnow())
+
+    async with in_background(
+        run_periodically(
+            host.sessionmaker,
+            name="totp:purge",
+            interval_seconds=settings.purge_interval_seconds,
+            work=purge,
+        )
+    ):
+        yield
+
+
+plugin = Plugin(
+    name="totp",
+    settings=TotpSettings,
+    routers=[routes.router, routes.login_router, routes.admin_router],
+    migrations=HERE / "migrations" / "versions",
+    static=HERE / "static",
+    lifespan=lifespan,
+    login_gate=TotpGate,
+)

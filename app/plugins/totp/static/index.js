@@ -1,0 +1,2 @@
+// Two-step sign-in's part of the account app (README, "Writing a plugin" -> "Frontend part").
+export function register(host) {}
