@@ -1,5 +1,6 @@
 """Two-step sign-in tests: an app with the totp plugin on, and the steps every test needs."""
 
+import asyncio
 import base64
 import time
 import uuid
@@ -37,12 +38,12 @@ def code(secret: str, steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + steps * STEP_SECONDS)
 
 
-def clear_of_step_boundary() -> None:
+async def clear_of_step_boundary() -> None:
     """Wait (under 2 s) if a time step is about to end, so a code made now is still the
     server's "now" when it checks it."""
     left = STEP_SECONDS - time.time() % STEP_SECONDS
     if left < 2:
-        time.sleep(left + 0.05)
+        await asyncio.sleep(left + 0.05)
 
 
 @dataclass
@@ -69,7 +70,7 @@ async def enrolled_user(client: AsyncClient, email: str = "ann@example.com") -> 
     user = await register(client, email)
     token = await login(client, email)
     secret = (await enroll(client, token))["secret"]
-    clear_of_step_boundary()
+    await clear_of_step_boundary()
     response = await client.post(
         "/v1/mfa/totp/activate", json={"code": code(secret, -1)}, headers=bearer(token)
     )

@@ -73,7 +73,7 @@ async def test_enrolling_again_replaces_an_unconfirmed_secret(client: AsyncClien
     token = await login(client, "ann@example.com")
     first = (await enroll(client, token))["secret"]
     second = (await enroll(client, token))["secret"]
-    clear_of_step_boundary()
+    await clear_of_step_boundary()
 
     old = await client.post(
         "/v1/mfa/totp/activate", json={"code": code(first)}, headers=bearer(token)
@@ -93,7 +93,7 @@ async def test_activate_with_a_wrong_code_is_400_and_turns_nothing_on(
     await register(client, "ann@example.com")
     token = await login(client, "ann@example.com")
     secret = (await enroll(client, token))["secret"]
-    clear_of_step_boundary()
+    await clear_of_step_boundary()
     wrong = f"{(int(code(secret)) + 1) % 1_000_000:06d}"
 
     response = await client.post(
@@ -195,7 +195,7 @@ async def test_disable_needs_the_password_and_signs_out_the_other_sessions(
 ) -> None:
     ann = await enrolled_user(client)  # ann.token: a session from before two-step was on
     held = await password_step(client, ann.email)
-    clear_of_step_boundary()
+    await clear_of_step_boundary()
     current = (await second_step(client, held["mfa_token"], code=code(ann.secret))).json()
 
     wrong = await client.request(
