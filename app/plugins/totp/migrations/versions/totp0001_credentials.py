@@ -44,9 +44,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_totp_recovery_codes")),
-        sa.UniqueConstraint(
-            "user_id", "digest", name=op.f("uq_totp_recovery_codes_user_id_digest")
-        ),
+        sa.UniqueConstraint("user_id", "digest", name=op.f("uq_totp_recovery_codes_user_id")),
     )
     op.create_table(
         "totp_challenges",
