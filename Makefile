@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Plugins `make run` enables (comma-separated; `make run PLUGINS=` for none).
-PLUGINS ?= qr_login
+PLUGINS ?= qr_login,totp
 
 .PHONY: run test e2e screenshots constraints lint fmt migration migrate bench install dev-install browser redis clean
 
