@@ -2,13 +2,16 @@
 verification")."""
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024)]
 # Six digits; spaces a user pasted ("123 456") are the frontend's to remove.
 Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["123456"])]
+MfaToken = Annotated[
+    str, Field(min_length=1, max_length=2048, description="From the login's `mfa_required` answer.")
+]
 
 
 class PasswordConfirmation(BaseModel):
@@ -51,19 +54,22 @@ class MfaRequired(BaseModel):
     expires_in: int = Field(description="Seconds until `mfa_token` expires.")
 
 
-class SecondStep(BaseModel):
-    """The mfa_token and either `code` or `recovery_code`."""
+class CodeStep(BaseModel):
+    """The second step with the app's code."""
 
     model_config = ConfigDict(extra="forbid")
 
-    mfa_token: str = Field(min_length=1, max_length=2048)
-    code: Code | None = None
-    recovery_code: str | None = Field(
-        default=None, min_length=1, max_length=64, examples=["abcde-fghjk"]
-    )
+    mfa_token: MfaToken
+    code: Code
 
-    @model_validator(mode="after")
-    def one_of_code_or_recovery_code(self) -> Self:
-        if (self.code is None) == (self.recovery_code is None):
-            raise ValueError("send either code or recovery_code")
-        return self
+
+class RecoveryCodeStep(BaseModel):
+    """The second step with a recovery code (`abcde-fghjk`; case, spaces and dash don't matter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mfa_token: MfaToken
+    recovery_code: str = Field(min_length=1, max_length=64, examples=["abcde-fghjk"])
+
+
+SecondStep = CodeStep | RecoveryCodeStep
