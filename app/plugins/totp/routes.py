@@ -2,8 +2,6 @@
 (/v1/users/login/mfa) and the admin's view and reset (/v1/users/{id}/mfa). Paths and
 fields are a fixed contract."""
 
-import hashlib
-import hmac
 import uuid
 from typing import Annotated, Any
 
@@ -44,9 +42,9 @@ from app.plugins.totp.schemas import (
     RecoveryCodes,
     SecondStep,
 )
-from app.plugins.totp.sealing import RECOVERY_PURPOSE, SECRETS_PURPOSE, Sealer
+from app.plugins.totp.sealing import Sealer, build_sealer
 from app.plugins.totp.service import Failed, TotpService
-from app.plugins.totp.settings import TotpSettings, decode_key
+from app.plugins.totp.settings import TotpSettings
 
 router = APIRouter(prefix="/v1/mfa", tags=["two-step"])
 login_router = APIRouter(prefix="/v1/users/login", tags=["users"])
@@ -56,14 +54,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def get_sealer(settings: SettingsDep, keys: KeysDep) -> Sealer:
-    if settings.encryption_key is None:
-        return Sealer(
-            secrets_key=keys.derive(SECRETS_PURPOSE), recovery_key=keys.derive(RECOVERY_PURPOSE)
-        )
-    root = decode_key(settings.encryption_key.get_secret_value()) or b""
-    # One block of HKDF-Expand is this HMAC: a key of its own for the recovery codes.
-    recovery_key = hmac.new(root, RECOVERY_PURPOSE.encode() + b"\x01", hashlib.sha256).digest()
-    return Sealer(secrets_key=root, recovery_key=recovery_key)
+    return build_sealer(settings.key_bytes(), keys.derive)
 
 
 async def get_service(

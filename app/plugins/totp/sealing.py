@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,3 +47,13 @@ class Sealer:
     def recovery_digest(self, code: str) -> str:
         """The stored form of a (normalised) recovery code."""
         return hmac.new(self._recovery_key, code.encode(), hashlib.sha256).hexdigest()
+
+
+def build_sealer(encryption_key: bytes | None, derive: Callable[[str], bytes]) -> Sealer:
+    """The sealer under TOTP_ENCRYPTION_KEY, or under keys `derive`d from SECRET_KEY."""
+    if encryption_key is None:
+        return Sealer(secrets_key=derive(SECRETS_PURPOSE), recovery_key=derive(RECOVERY_PURPOSE))
+    # One block of HKDF-Expand is this HMAC: the recovery codes get a key of their own.
+    info = RECOVERY_PURPOSE.encode() + b"\x01"
+    recovery_key = hmac.new(encryption_key, info, hashlib.sha256).digest()
+    return Sealer(secrets_key=encryption_key, recovery_key=recovery_key)

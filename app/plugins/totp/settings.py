@@ -26,6 +26,11 @@ class TotpSettings(PluginSettings):
     rate_limit_attempts: RateLimit = "10/minute"  # second steps (and activations) per account
     purge_interval_seconds: int = Field(default=300, ge=1)
 
+    def key_bytes(self) -> bytes | None:
+        if self.encryption_key is None:
+            return None
+        return decode_key(self.encryption_key.get_secret_value())
+
     @field_validator("encryption_key")
     @classmethod
     def key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
