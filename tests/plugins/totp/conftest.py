@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,10 +22,15 @@ STEP_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
-async def app_client(migrated_database_url: str) -> AsyncIterator[AsyncClient]:
+def totp_app(migrated_database_url: str) -> FastAPI:
+    return create_app(make_settings(migrated_database_url, plugins=["totp"]))
+
+
+@pytest.fixture(scope="module")
+async def app_client(totp_app: FastAPI) -> AsyncIterator[AsyncClient]:
     """One app with PLUGINS=totp for the module (its tests empty the tables as they go)."""
-    async with running(create_app(make_settings(migrated_database_url, plugins=["totp"]))) as c:
-        yield c
+    async with running(totp_app) as client:
+        yield client
 
 
 @pytest.fixture
