@@ -132,14 +132,16 @@ function refreshAccessToken() {
   return refreshing;
 }
 
+/** Signs in, or answers the `mfa_required` body of a login a plugin holds for a second step. */
 export async function logIn(email, password) {
-  signIn(
-    await request("POST", "/v1/users/login", {
-      body: { email, password },
-      auth: false,
-      headers: DELIVERY_HEADER,
-    }),
-  );
+  const answer = await request("POST", "/v1/users/login", {
+    body: { email, password },
+    auth: false,
+    headers: DELIVERY_HEADER,
+  });
+  if (answer?.mfa_required) return answer;
+  signIn(answer);
+  return null;
 }
 
 /** Keep the access token from a login answer (any sign-in method; plugins use it too). */
@@ -253,7 +255,7 @@ export const http = Object.freeze({
   get: (path) => request("GET", path),
   post: (path, body, { auth = true, headers = {} } = {}) => request("POST", path, { body, auth, headers }),
   patch: (path, body) => request("PATCH", path, { body }),
-  del: (path) => request("DELETE", path),
+  del: (path, body) => request("DELETE", path, { body }),
 });
 
 async function request(method, path, { body, auth = true, headers = {} } = {}) {

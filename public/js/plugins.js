@@ -3,7 +3,7 @@
 // frontend part, adds their stylesheets, imports their modules and calls each
 // module's register(host). One broken plugin is logged and skipped.
 
-import { addCard, loginOptions, pluginRoutes, pluginSections } from "./registry.js";
+import { addCard, loginOptions, loginSteps, pluginRoutes, pluginSections } from "./registry.js";
 
 const ACCESS = { required: "user", anonymous: "guest", any: "any" };
 
@@ -39,6 +39,10 @@ export function createHost({ api, h, announce, notify, navigate, signedIn, reser
     addCard,
     addLoginOption(option) {
       loginOptions.push(option);
+    },
+    /** A second step for logins answered `mfa_required` with one of `methods`. */
+    addLoginStep(step) {
+      loginSteps.push(step);
     },
     api: api.http,
     /** Finish a sign-in from a login-shaped answer, as the password form does. */

@@ -6,6 +6,8 @@ export const pluginRoutes = new Map(); // path -> view
 export const pluginSections = []; // {id, title, render}
 const cards = new Map(); // sectionId -> [{id, title, render}]
 export const loginOptions = []; // {id, label, render}
+// Second steps after a password a plugin holds back (`mfa_required`): {id, methods, render}
+export const loginSteps = [];
 
 export function addCard(sectionId, card) {
   if (!cards.has(sectionId)) cards.set(sectionId, []);

@@ -27,7 +27,8 @@ export function card(id, title, ...children) {
   return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id, text: title }), ...children);
 }
 
-function pluginCards(sectionId, ctx) {
+/** The cards plugins added to a section (host.addCard), for views that aren't section pages. */
+export function pluginCards(sectionId, ctx) {
   return cardsFor(sectionId).map(({ id, title, render }) => {
     const headingId = `card-${id}-title`;
     let body;

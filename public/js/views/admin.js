@@ -3,6 +3,7 @@ import { announce, formatDate, formatDateTime, formatDay, h, srOnly } from "../d
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { createForm, field } from "../forms.js";
+import { pluginCards } from "./account.js";
 import { setUrl } from "../router.js";
 
 const PAGE_SIZE = 20;
@@ -126,7 +127,8 @@ export const adminView = {
     }
 
     load();
-    return view;
+    const extra = pluginCards("admin", ctx); // host.addCard("admin", ...)
+    return extra.length > 0 ? h("div", { class: "stack" }, view, ...extra) : view;
   },
 };
 
