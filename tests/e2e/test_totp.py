@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     run_server,
     unique_email,
 )
+from tests.e2e.test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -71,6 +72,7 @@ async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     secret = typed_key.replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     await shoot(card, "two-step-setup.png")
+    await assert_accessible(page)
     await clear_of_step_boundary(page)
     # The previous step's code (accepted: one step of drift), so the current one is unused.
     await card.get_by_label("Code from the app").fill(code(secret, -1))
@@ -78,6 +80,7 @@ async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     codes = card.locator("[data-recovery-codes] li")
     await expect(codes).to_have_count(10)
     recovery = [text.strip() for text in await codes.all_inner_texts()]
+    await assert_accessible(page)
     await expect(card.get_by_role("button", name="Copy")).to_be_visible()
     await expect(card.get_by_role("link", name="Download")).to_have_attribute(
         "download", "recovery-codes.txt"
@@ -118,6 +121,7 @@ async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     await expect(field).to_have_attribute("autocomplete", "one-time-code")
     await expect(field).to_be_focused()
     await shoot(page.locator("main section").first, "two-step-login.png")
+    await assert_accessible(page)
     await clear_of_step_boundary(page)
     current = code(secret)
     await field.fill(f"{current[:3]} {current[3:]}")  # pasted with a space, as apps show it
