@@ -129,9 +129,13 @@ async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     await page.get_by_role("button", name="Verify").click()
 
     await page.wait_for_url(re.compile(r"/profile"))
-    await expect(
-        page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out")
-    ).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    await expect(nav.get_by_role("button", name="Log out")).to_be_visible()
+    # The refresh cookie came with the second step: a reload stays signed in.
+    await page.wait_for_load_state("networkidle")
+    await page.reload()
+    await expect(nav.get_by_role("button", name="Log out")).to_be_visible()
+    await page.wait_for_load_state("networkidle")
 
 
 async def test_a_wrong_code_is_explained_and_a_recovery_code_signs_in(
