@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -165,8 +166,19 @@ def counting() -> Iterator[Counter[str]]:
         counts["ping"] += 1
         return do_ping(dialect, dbapi_connection)
 
+    # Statements run on the pooled asyncpg connection itself, past SQLAlchemy's events (the
+    # token check's, app/db/session.py EntityRead), count as statements all the same.
+    execute: Callable[..., Any] = asyncpg.Connection._execute
+
+    async def counted_execute(connection: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        counts["before_cursor_execute"] += 1
+        return await execute(connection, *args, **kwargs)
+
     try:
-        with patch.object(PGDialect_asyncpg, "do_ping", counted_ping):
+        with (
+            patch.object(PGDialect_asyncpg, "do_ping", counted_ping),
+            patch.object(asyncpg.Connection, "_execute", counted_execute),
+        ):
             yield counts
     finally:
         for owner, name, listener in listeners:

@@ -316,7 +316,7 @@ def test_answers_the_server_process_writes_itself_carry_the_apps_headers(
     server: ProcfileServer,
 ) -> None:
     app_answer = exchange(server, b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    with connect(server) as sock:  # a head over the cap that never ends: h11 gives up on it
+    with connect(server) as sock:  # a head over the cap that never ends: the server gives up on it
         send_all_you_can(sock, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (MAX_HEADER_BYTES + 1024))
         unfinished = read_until_closed(sock)
     garbage = exchange(server, b"\x16\x03\x01 hello\r\n\r\n")

@@ -1,12 +1,23 @@
 """The request's unit of work: one session, committed on success, rolled back on error."""
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from asyncpg.exceptions import (  # type: ignore[import-untyped]
+    InterfaceError as DriverInterfaceError,
+)
+from asyncpg.exceptions import InternalClientError, PostgresConnectionError
 from fastapi import Request
-from sqlalchemy import Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Dialect, Result, Select
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Mapper, class_mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
+
+T = TypeVar("T")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -42,6 +53,113 @@ async def read_once(
     # request's rollback (get_session) does that instead, and the error stays the one seen.
     await session.commit()
     return result
+
+
+class EntityRead(Generic[T]):
+    """A select of one mapped entity, run on the pooled asyncpg connection itself.
+
+    SQLAlchemy's ORM execution (a session connection, a Result, the loading machinery)
+    costs about 0.9 ms of CPU more than the query does through asyncpg, and the token check
+    runs one on every authenticated request. On asyncpg, when the session has nothing
+    going on, `load` checks a connection out of the engine's pool (its events, metrics
+    included, still fire), runs the statement compiled once, and puts the row in the
+    session as a loaded instance: later writes in the request UPDATE it as usual. Anywhere
+    else (SQLite, an open transaction) it is `read_once`.
+    """
+
+    def __init__(self, statement: Select[tuple[T]], entity: type[T]) -> None:
+        self.statement = statement
+        self.mapper: Mapper[T] = class_mapper(entity)
+        self._compiled: dict[Dialect, _DriverQuery] = {}
+
+    async def load(self, session: AsyncSession, parameters: Mapping[str, Any]) -> T | None:
+        bind = session.bind
+        if (
+            not isinstance(bind, AsyncEngine)
+            or bind.dialect.driver != "asyncpg"
+            or session.in_transaction()
+            or _has_changes(session)
+        ):
+            result = await read_once(session, self.statement, parameters)
+            loaded: T | None = result.scalar_one_or_none()
+            return loaded
+        query = self._compiled.get(bind.dialect) or self._compile(bind.dialect)
+        row = await _fetch_row(bind, query, parameters)
+        if row is None:
+            return None
+        values = {key: convert(row[name]) for name, key, convert in query.columns}
+        identity = self.mapper.identity_key_from_primary_key(
+            tuple(values[key] for key in query.primary_key)
+        )
+        present = session.identity_map.get(identity)
+        if present is not None:  # already in this request's session: that one stays
+            return present
+        instance: T = self.mapper.class_manager.new_instance()
+        for key, value in values.items():
+            set_committed_value(instance, key, value)
+        make_transient_to_detached(instance)  # persistent, as if a query had loaded it...
+        session.add(instance)  # ...in this session
+        return instance
+
+    def _compile(self, dialect: Dialect) -> "_DriverQuery":
+        compiled = self.statement.compile(dialect=dialect)
+        names = compiled.positiontup or []
+        binds = [
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        ]
+        columns: list[tuple[str, str, Callable[[Any], Any]]] = []
+        for column in self.mapper.local_table.columns:
+            key = self.mapper.get_property_by_column(column).key
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            columns.append((column.name, key, convert or _unchanged))
+        primary_key = [self.mapper.get_property_by_column(c).key for c in self.mapper.primary_key]
+        query = _DriverQuery(
+            sql=compiled.string,
+            parameters=list(zip(names, binds, strict=True)),
+            columns=columns,
+            primary_key=primary_key,
+        )
+        self._compiled[dialect] = query
+        return query
+
+
+@dataclass(frozen=True)
+class _DriverQuery:
+    sql: str
+    parameters: list[tuple[str, Callable[[Any], Any] | None]]  # in $n order
+    columns: list[tuple[str, str, Callable[[Any], Any]]]  # (column, attribute, converter)
+    primary_key: list[str]
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+async def _fetch_row(
+    engine: AsyncEngine, query: _DriverQuery, parameters: Mapping[str, Any]
+) -> Any:
+    arguments = [
+        parameters[name] if convert is None else convert(parameters[name])
+        for name, convert in query.parameters
+    ]
+    # The engine's pool, so its size, timeout, recycling and events hold as for any query.
+    connection = await greenlet_spawn(engine.sync_engine.pool.connect)
+    try:
+        driver: Any = connection.driver_connection  # the asyncpg connection
+        return await driver.fetchrow(query.sql, *arguments)
+    except BaseException as error:
+        if isinstance(error, DriverInterfaceError | InternalClientError | PostgresConnectionError):
+            # The connection is gone, and likely its pool mates (a database restart): as
+            # SQLAlchemy does, retire the whole pool, and say so in its words (a 503).
+            engine.sync_engine.pool._invalidate(connection, error)
+            raise InterfaceError(query.sql, None, error, connection_invalidated=True) from error
+        # A timeout or a cancelled request leave the connection in a state nobody knows:
+        # never hand it out again.
+        connection.invalidate(error if isinstance(error, Exception) else None)
+        raise
+    finally:
+        await greenlet_spawn(connection.close)
 
 
 def _has_changes(session: AsyncSession) -> bool:

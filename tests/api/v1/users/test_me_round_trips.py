@@ -2,14 +2,17 @@
 
 A round trip is a statement, or a BEGIN / COMMIT / ROLLBACK the driver really sends:
 on a connection in autocommit mode SQLAlchemy still fires those events, but asyncpg
-sends nothing for them.
+sends nothing for them. The token check runs its query on the pooled asyncpg connection
+itself (app/db/session.py EntityRead), past SQLAlchemy's events: the driver counts those.
 """
 
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -43,8 +46,15 @@ def counting(app: FastAPI) -> Iterator[Counter[str]]:
     ]
     for name, listener in listeners:
         event.listen(engine, name, listener)
+    execute = asyncpg.Connection._execute  # every statement with parameters run directly
+
+    async def driver_statement(connection: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        counts["statements"] += 1
+        return await execute(connection, *args, **kwargs)
+
     try:
-        yield counts
+        with patch.object(asyncpg.Connection, "_execute", driver_statement):
+            yield counts
     finally:
         for name, listener in listeners:
             event.remove(engine, name, listener)

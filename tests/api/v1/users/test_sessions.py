@@ -2,7 +2,10 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
 
+import asyncpg  # type: ignore[import-untyped]
 import jwt
 import pytest
 from httpx import AsyncClient
@@ -371,9 +374,18 @@ async def test_me_costs_a_single_database_round_trip(client: AsyncClient, app: o
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         statements.append(statement)
 
+    # The token check runs on the pooled asyncpg connection itself, past the engine's
+    # events (app/db/session.py EntityRead): the driver sees it.
+    execute = asyncpg.Connection._execute
+
+    async def count_driver(connection: object, query: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(query)
+        return await execute(connection, query, *args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = await client.get("/v1/users/me", headers=bearer(tokens["access_token"]))
+        with patch.object(asyncpg.Connection, "_execute", count_driver):
+            response = await client.get("/v1/users/me", headers=bearer(tokens["access_token"]))
     finally:
         event.remove(engine, "before_cursor_execute", count)
 
