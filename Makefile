@@ -44,7 +44,7 @@ e2e: dev-install browser  ## only the browser tests
 	$(BIN)/pytest -m e2e tests/e2e
 
 screenshots: dev-install browser  ## refresh the README's pictures in docs/screenshots
-	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m e2e tests/e2e/test_account.py tests/e2e/test_totp.py
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m e2e tests/e2e/test_account.py tests/e2e/test_totp.py tests/e2e/test_qr_login.py
 
 lint: dev-install
 	$(BIN)/ruff check .

@@ -146,8 +146,11 @@ async def test_a_denied_request_says_so_and_offers_a_new_code(
     await log_in(phone.page, email)
 
     code = await show_qr(desktop.page)
-    # The typed fallback, as someone without a camera would: lower case, no dash.
-    await phone.page.goto("/qr")
+    # The typed fallback, as someone without a camera would (from Security): lower case, no dash.
+    await phone.page.get_by_role("link", name="Security").click()
+    card = phone.page.get_by_role("region", name="Sign in on another computer")
+    await card.get_by_role("link", name="Enter a code").click()
+    await expect(phone.page).to_have_url("/qr")
     await phone.page.get_by_label("Code shown on the computer").fill(code.replace("-", "").lower())
     await phone.page.get_by_role("button", name="Continue").click()
     await expect(phone.page).to_have_url(f"/qr?code={code}")

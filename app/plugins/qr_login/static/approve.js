@@ -46,7 +46,9 @@ function when(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   const time = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium" }).format(date);
   const seconds = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
-  return seconds < 60 ? `${time} (${seconds} seconds ago)` : `${time} (${Math.round(seconds / 60)} minutes ago)`;
+  if (seconds < 10) return `${time} (just now)`;
+  if (seconds < 90) return `${time} (${seconds} seconds ago)`;
+  return `${time} (${Math.round(seconds / 60)} minutes ago)`;
 }
 
 export function approvePage(host, ctx) {

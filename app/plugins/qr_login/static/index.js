@@ -17,6 +17,17 @@ const FRESH_CODES = 5;
 export function register(host) {
   host.addLoginOption({ id: "qr-login", label: "Sign in with your phone", render: (ctx) => loginOption(host, ctx) });
   host.addRoute("/qr", (ctx) => lazyApprovePage(host, ctx), { auth: "required", title: "Approve a sign-in" });
+  host.addCard("security", {
+    id: "qr-login",
+    title: "Sign in on another computer",
+    render: () =>
+      host.h(
+        "div",
+        {},
+        host.h("p", { text: "On the computer's login page, choose “Sign in with your phone”, then scan its QR code with this phone's camera, or enter the code it shows." }),
+        host.h("p", {}, host.h("a", { href: "/qr", "data-link": true, text: "Enter a code" })),
+      ),
+  });
 }
 
 function lazyApprovePage(host, ctx) {
