@@ -11,7 +11,7 @@ from typing import Literal
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
 from app.core.config import PROJECT_ROOT
 from tests.e2e.conftest import (
@@ -81,6 +81,11 @@ async def show_qr(page: Page) -> str:
     await page.get_by_role("button", name="Sign in with your phone").click()
     await expect(page.get_by_role("img", name="QR code for signing in")).to_be_visible()
     return await page.locator(".qr-login__user-code").inner_text()
+
+
+def another_code(page: Page, code: str) -> Locator:
+    """The typed code once it is a new one (not merely gone while the next one loads)."""
+    return page.locator(".qr-login__user-code").filter(has_not_text=code)
 
 
 async def scan(page: Page) -> str:
@@ -164,7 +169,7 @@ async def test_a_denied_request_says_so_and_offers_a_new_code(
     )
     await desktop.page.get_by_role("button", name="Show a new code").click()
     await expect(desktop.page.get_by_role("img", name="QR code for signing in")).to_be_visible()
-    await expect(desktop.page.locator(".qr-login__user-code")).not_to_have_text(code)
+    await expect(another_code(desktop.page, code)).to_be_visible()
     await expect(desktop.page).to_have_url("/login")
 
 
@@ -177,9 +182,7 @@ async def test_an_expired_code_is_replaced_by_a_fresh_one(
 
     await desktop.page.clock.fast_forward("02:01")  # past the 120 s the server gave the code
 
-    user_code = desktop.page.locator(".qr-login__user-code")
-    await expect(user_code).not_to_have_text(code)
-    fresh = await user_code.inner_text()
+    fresh = await another_code(desktop.page, code).inner_text()
     assert await scan(desktop.page) == f"{qr_server.url}/qr?code={fresh}" != first
 
 
@@ -195,6 +198,35 @@ async def test_closing_the_option_stops_the_polling(desktop: Device) -> None:
     polled = polls()
     await desktop.page.wait_for_timeout(4_500)  # two intervals and a bit
     assert polls() == polled
+
+
+async def set_visibility(page: Page, state: Literal["hidden", "visible"]) -> None:
+    """As switching to another tab and back would (headless Chromium has no other tab)."""
+    await page.evaluate(
+        """(state) => {
+          Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+async def test_a_tab_in_the_background_stops_polling_and_starts_afresh_when_shown(
+    desktop: Device,
+) -> None:
+    await desktop.page.clock.install()
+    code = await show_qr(desktop.page)
+    await set_visibility(desktop.page, "hidden")
+
+    await desktop.page.clock.fast_forward("01:05")  # over the minute the page waits
+    option = desktop.page.locator(".qr-login")
+    await expect(option.get_by_role("status")).to_contain_text("Paused while this page")
+    polled = desktop.watch.count("POST", TOKEN)
+    await desktop.page.clock.fast_forward("00:10")
+    assert desktop.watch.count("POST", TOKEN) == polled
+
+    await set_visibility(desktop.page, "visible")
+    await expect(another_code(desktop.page, code)).to_be_visible()
 
 
 async def test_an_unknown_or_malformed_code_gets_a_clear_message(

@@ -62,7 +62,8 @@ export function approvePage(host, ctx) {
     body,
   );
 
-  const notice = (text, kind) => h("p", { class: `notice notice--${kind}`, role: kind === "error" ? "alert" : "status", text });
+  // Focus goes to the outcome: the buttons that had it are gone.
+  const notice = (text, kind) => h("p", { class: `notice notice--${kind}`, role: kind === "error" ? "alert" : "status", tabindex: "-1", text });
 
   function codeForm(problem) {
     const input = h("input", {
@@ -112,8 +113,9 @@ export function approvePage(host, ctx) {
     } else {
       text = "Something went wrong. Try again in a moment.";
     }
-    body.replaceChildren(notice(text, "error"), h("h2", { class: "qr-approve__again", text: "Enter a code" }), codeForm());
-    host.announce(text);
+    const said = notice(text, "error");
+    body.replaceChildren(said, h("h2", { class: "qr-approve__again", text: "Enter a code" }), codeForm());
+    if (page.contains(document.activeElement)) said.focus();
   }
 
   function facts(request) {
@@ -133,11 +135,9 @@ export function approvePage(host, ctx) {
   }
 
   function decided(text, kind) {
-    body.replaceChildren(
-      notice(text, kind),
-      h("p", {}, h("a", { href: "/devices", "data-link": true, text: "See where you're signed in" })),
-    );
-    host.announce(text);
+    const said = notice(text, kind);
+    body.replaceChildren(said, h("p", {}, h("a", { href: "/devices", "data-link": true, text: "See where you're signed in" })));
+    said.focus();
   }
 
   function showRequest(request, code) {
