@@ -58,7 +58,10 @@ async def test_an_enabled_plugin_s_frontend_part_is_listed_and_served(client_for
         missing = await client.get("/plugins/qr_login/nothing.js", headers={"Accept": "text/html"})
         outside = await client.get("/plugins/qr_login/../../app/main.py")
 
-    assert listed.json() == {"plugins": [{"name": "qr_login", "module": QR_MODULE, "styles": []}]}
+    styles = ["/plugins/qr_login/qr_login.css"]
+    assert listed.json() == {
+        "plugins": [{"name": "qr_login", "module": QR_MODULE, "styles": styles}]
+    }
     assert module.status_code == 200
     assert module.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     assert "export function register(host)" in module.text
