@@ -282,7 +282,7 @@ async def test_both_views_are_accessible_and_pictured(
     # And the other way round, so each view is seen at both sizes.
     phone.watch.expect_http_error("POST", TOKEN, 400)
     await phone.page.get_by_role("button", name="Log out").click()
-    await expect(phone.page.get_by_text("You have logged out.")).to_be_visible()
+    await expect(phone.page.get_by_role("main").get_by_text("You have logged out.")).to_be_visible()
     code = await show_qr(phone.page)
     await assert_accessible(phone.page)
     await shoot(phone.page, "qr-login", "phone")

@@ -140,7 +140,10 @@ function loginOption(host, ctx) {
     );
 
     ticker = window.setInterval(() => {
-      if (!live(id)) return;
+      if (!live(id)) {
+        if (!root.isConnected) stop(); // the login page is gone (signed in another way)
+        return;
+      }
       const left = (expiresAt - Date.now()) / 1000;
       countdown.textContent = minutesAndSeconds(left);
       if (left > 0) return;
@@ -177,6 +180,7 @@ function loginOption(host, ctx) {
         }
         return;
       }
+      if (!live(id)) return; // signed in another way meanwhile: keep that session
       stop();
       status.textContent = "Approved. Signing you in…";
       await host.signIn(tokens);
