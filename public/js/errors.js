@@ -14,6 +14,12 @@ const MESSAGES = {
     field: "password",
     text: "The email address or password is wrong, or the account has been deactivated.",
   },
+  // Only the OAuth2 form login (API docs' "Authorize") answers this; the page's login
+  // takes the second step itself.
+  LOGIN_SECOND_STEP_REQUIRED: {
+    field: null,
+    text: "This account uses two-step verification: sign in on the login page to enter your code.",
+  },
   CURRENT_PASSWORD_REQUIRED: {
     field: "current_password",
     text: "Enter your current password to confirm this change.",
