@@ -256,6 +256,8 @@ async def test_screenshots_of_every_view(
 
     await page.get_by_role("button", name="Log out").click()
     await log_in(page, admin)
+    # Let the signed-in page finish loading: navigating away mid-request aborts its /me.
+    await expect(page.locator(".details")).to_contain_text(admin)
     await page.goto(f"/admin?email=.{device}.{scheme}%40")
     card = main.get_by_role("listitem").filter(has=page.get_by_role("heading", name=email))
     await card.get_by_text("Manage").click()
