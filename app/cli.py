@@ -1,7 +1,7 @@
-"""Admin commands: `python -m app.cli create-superuser EMAIL`.
+"""Admin commands: `python -m app.cli create-superuser EMAIL`, `create-service-key NAME`.
 
 The password comes from SUPERUSER_PASSWORD or an interactive prompt; there is no
-default admin account.
+default admin account. A service key is printed once, on the last line of the output.
 """
 
 import argparse
@@ -16,12 +16,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.error_handlers import database_unavailable
+from app.api.v1.service_keys.schemas import ServiceKeyName
 from app.api.v1.users.schemas import EmailAddress
 from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.core.events import EventType
 from app.db.models import User
+from app.services.service_keys import ServiceKeys
 from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
@@ -63,6 +65,21 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
         return message
 
 
+async def create_service_key(settings: Settings, name: str) -> str:
+    """Make a service key (audited, without an actor); the message ends with the key."""
+    events = build_events(settings, load_plugins(settings))
+    async with started(settings, events) as context:
+        async with context.sessionmaker() as session:
+            async with session.begin():
+                emitter = events.bind(session, context.sessionmaker, user_agent=CLI_AGENT)
+                created = await ServiceKeys(session, emitter).create(name, actor_id=None)
+            await emitter.deliver_committed()
+    return (
+        f"Created service key {created.record.name!r} (id {created.record.id}). "
+        f"Store it now: it is not shown again.\n{created.key}"
+    )
+
+
 def _ask_password() -> str:
     try:
         password = getpass.getpass("Password: ")
@@ -81,8 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-superuser", help="create or promote a superuser")
     create.add_argument("email")
+    create_key = commands.add_parser(
+        "create-service-key", help="make a key for token introspection (printed once)"
+    )
+    create_key.add_argument("name")
     args = parser.parse_args(argv)
     try:
+        if args.command == "create-service-key":
+            try:
+                name = TypeAdapter(ServiceKeyName).validate_python(args.name)
+            except ValidationError:
+                print(
+                    f"Not a valid key name: {args.name!r} (1 to 64 letters, digits, "
+                    "spaces inside, and ._:-)",
+                    file=sys.stderr,
+                )
+                return 2
+            print(asyncio.run(create_service_key(get_settings(), name)))
+            return 0
         email = TypeAdapter(EmailAddress).validate_python(args.email)
         print(
             asyncio.run(

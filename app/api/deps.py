@@ -10,18 +10,21 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_users import FastAPIUsers
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.client import client_of
+from app.api.client import client_address, client_of
 from app.context import AppContext
+from app.core import errors
 from app.core.events import Emitter
-from app.db.models import User
+from app.db.models import ServiceKey, User
 from app.db.session import get_session
 from app.plugins.plugin import LoginGate
 from app.services.auth import AccessTokenStrategy
 from app.services.email_links import EmailLinks
+from app.services.service_keys import authenticate as authenticate_service_key
 from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
 
@@ -132,3 +135,31 @@ async def get_signed_in(
 
 
 CurrentSession = Annotated[SignedIn, Depends(get_signed_in)]
+
+
+# Its own scheme in the API docs: a service key is not a user's token (the Authorize
+# dialog takes one of each).
+service_key_scheme = HTTPBearer(
+    scheme_name="ServiceKey",
+    description="A service key (`sk_...`) made by a superuser, for token introspection.",
+    auto_error=False,
+)
+
+
+async def get_service_key(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(service_key_scheme)],
+) -> ServiceKey:
+    """The caller's live service key; 401 without one (429 after many wrong ones)."""
+    key = None
+    if credentials is not None:
+        key = await authenticate_service_key(session, credentials.credentials)
+    if key is None:
+        await context.throttle.service_key_failure(address=client_address(request))
+        raise errors.ServiceKeyInvalid(presented=credentials is not None)
+    return key
+
+
+CurrentServiceKey = Annotated[ServiceKey, Depends(get_service_key)]

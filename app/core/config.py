@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     rate_limit_emails: str = "5/hour"  # mails per recipient and requesting address
     rate_limit_emails_per_address: str = "20/hour"  # mails one address may cause, any recipient
     rate_limit_emails_per_recipient: str = "30/hour"  # flood cap, whoever asks
+    rate_limit_service_key_failures: str = "30/minute"  # bad service keys per client address
     public_url: str = "http://127.0.0.1:8000"  # where emailed links point
     reset_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400)
     verify_token_lifetime_seconds: int = Field(default=3 * 86400, ge=60)
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
         "rate_limit_emails",
         "rate_limit_emails_per_address",
         "rate_limit_emails_per_recipient",
+        "rate_limit_service_key_failures",
     )
     @classmethod
     def rate_limit_parses(cls, value: str) -> str:

@@ -29,6 +29,10 @@ class ErrorCode(StrEnum):
     RESET_PASSWORD_BAD_TOKEN = "RESET_PASSWORD_BAD_TOKEN"
     RESET_PASSWORD_INVALID_PASSWORD = "RESET_PASSWORD_INVALID_PASSWORD"
     VERIFY_USER_BAD_TOKEN = "VERIFY_USER_BAD_TOKEN"
+    SERVICE_KEY_INVALID = "SERVICE_KEY_INVALID"
+    SERVICE_KEY_NOT_FOUND = "SERVICE_KEY_NOT_FOUND"
+    SERVICE_KEY_NAME_TAKEN = "SERVICE_KEY_NAME_TAKEN"
+    INTROSPECTION_INVALID_REQUEST = "INTROSPECTION_INVALID_REQUEST"
     UNAUTHORIZED = "UNAUTHORIZED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
@@ -319,3 +323,43 @@ class InvalidResetPassword(PasswordRefused):
 class VerifyTokenInvalid(AppError):
     code = ErrorCode.VERIFY_USER_BAD_TOKEN
     message = "This verification link is invalid or expired. Ask for a new one."
+
+
+class ServiceKeyInvalid(AppError):
+    """Token introspection without a live service key (RFC 6750's challenge in the header)."""
+
+    status_code = 401
+    code = ErrorCode.SERVICE_KEY_INVALID
+    message = "Send a live service key: Authorization: Bearer sk_..."
+
+    def __init__(self, message: str | None = None, *, presented: bool = True) -> None:
+        super().__init__(message)
+        self.presented = presented
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        # RFC 6750, 3.1: no error code when the request had no credentials at all.
+        error = ', error="invalid_token"' if self.presented else ""
+        return {"WWW-Authenticate": f'Bearer realm="introspection"{error}'}
+
+
+class ServiceKeyNotFound(AppError):
+    status_code = 404
+    code = ErrorCode.SERVICE_KEY_NOT_FOUND
+    message = "No live service key with this id."
+
+
+class ServiceKeyNameTaken(AppError):
+    code = ErrorCode.SERVICE_KEY_NAME_TAKEN
+    message = "A live service key already has this name: pick another, or revoke that key first."
+
+
+class IntrospectionInvalidRequest(AppError):
+    """A request RFC 7662 can't answer; `error` is OAuth's word for it (RFC 6749, 5.2)."""
+
+    code = ErrorCode.INTROSPECTION_INVALID_REQUEST
+    message = "Send one `token` in an application/x-www-form-urlencoded body."
+
+    @property
+    def extra(self) -> dict[str, str]:
+        return {"error": "invalid_request"}

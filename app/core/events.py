@@ -47,6 +47,9 @@ class EventType(StrEnum):
     ADMIN_USER_UPDATED = "admin_user_updated"
     ADMIN_USER_DELETED = "admin_user_deleted"
     SUPERUSER_CREATED = "superuser_created"
+    # detail: service_key_id, name; user_id and actor_id are the admin (none from the CLI).
+    SERVICE_KEY_CREATED = "service_key_created"
+    SERVICE_KEY_REVOKED = "service_key_revoked"
 
 
 class PluginEventType(str):

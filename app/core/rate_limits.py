@@ -133,6 +133,7 @@ class Throttle:
         self.mails_per_pair = parse(settings.rate_limit_emails)
         self.mails_per_address = parse(settings.rate_limit_emails_per_address)
         self.mails_per_recipient = parse(settings.rate_limit_emails_per_recipient)
+        self.service_key_failures = parse(settings.rate_limit_service_key_failures)
 
     @asynccontextmanager
     async def password_attempt(self, *, account: str, address: str) -> AsyncIterator[None]:
@@ -171,6 +172,12 @@ class Throttle:
         await self.hit(self.mails_per_pair, "mail", recipient, address)
         await self.hit(self.mails_per_address, "mail-from", address)
         await self.hit(self.mails_per_recipient, "mail-to", recipient)
+
+    async def service_key_failure(self, *, address: str) -> None:
+        """Count a request with a missing or wrong service key from `address`. Keys are
+        256 random bits, so this is no defence of the keys: it caps how much lookup work
+        (and log noise) a misconfigured or hostile client makes."""
+        await self.hit(self.service_key_failures, "service-key", address_key(address))
 
     async def hit(self, limit: RateLimitItem, *keys: str) -> None:
         """Count one attempt; raise TooManyRequests if that goes over the limit."""

@@ -139,6 +139,21 @@ def refresh_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+SERVICE_KEY_PREFIX = "sk_"  # noqa: S105 (a prefix, so a leaked key is recognisable in scans)
+
+
+def new_service_key() -> tuple[str, str]:
+    """A random service key (256 bits after its prefix) and the digest we store instead."""
+    key = SERVICE_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, service_key_digest(key)
+
+
+def service_key_digest(key: str) -> str:
+    # Fast and unsalted like refresh tokens: the key is random, there's nothing to guess, and
+    # the digest is what the database looks up (so no key is ever compared byte by byte).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 REFRESH_SUCCESSOR_CONTEXT = b"refresh-successor:"
 
 

@@ -108,3 +108,35 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False
     )
+
+
+class ServiceKey(Base):
+    """A key another backend presents to ask about tokens (`POST /v1/tokens/introspect`),
+    stored only as its SHA-256 digest. Revoked keys stay as a record of who had access;
+    only live ones need unique names."""
+
+    __tablename__ = "service_keys"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # None when the CLI made it; kept (set to null) when that admin's account is deleted.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Written at most once a minute per key (app/services/service_keys.py).
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Names are unique among live keys, whatever their case: a replacement key can be made
+# under a new name, the old one revoked after the switch, and its name used again later.
+Index(
+    "uq_service_keys_live_name_lower",
+    func.lower(ServiceKey.name),
+    unique=True,
+    postgresql_where=ServiceKey.revoked_at.is_(None),
+    sqlite_where=ServiceKey.revoked_at.is_(None),
+)

@@ -49,6 +49,13 @@ const MESSAGES = {
     field: null,
     text: "This account is deactivated: reactivate it before sending it a reset link.",
   },
+  SERVICE_KEY_INVALID: { field: null, text: "The service key is missing, wrong or revoked." },
+  SERVICE_KEY_NOT_FOUND: { field: null, text: "That service key doesn't exist or is already revoked." },
+  SERVICE_KEY_NAME_TAKEN: {
+    field: "name",
+    text: "Another live service key already has this name. Pick another one.",
+  },
+  INTROSPECTION_INVALID_REQUEST: { field: null, text: "The introspection request was malformed." },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },

@@ -91,6 +91,20 @@ async def lock_refresh_token(
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def find_refresh_token(
+    session: AsyncSession, *, digest: str
+) -> tuple[RefreshToken, AuthSession, User] | None:
+    """The token with its session and user, unlocked: for looking, never for rotating."""
+    statement = (
+        select(RefreshToken, AuthSession, User)
+        .join(AuthSession, RefreshToken.session_id == AuthSession.id)
+        .join(User, AuthSession.user_id == user_id_column)
+        .where(RefreshToken.digest == digest)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def list_live_sessions(
     session: AsyncSession, *, user_id: uuid.UUID, now: datetime
 ) -> Sequence[AuthSession]:

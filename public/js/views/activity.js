@@ -26,6 +26,8 @@ const LABELS = {
   admin_user_updated: "An administrator changed your account",
   admin_user_deleted: "An administrator deleted the account",
   superuser_created: "Administrator account created",
+  service_key_created: "You created a service key",
+  service_key_revoked: "You revoked a service key",
 };
 const WARNINGS = new Set(["login_failed", "refresh_token_reused", "current_password_failed"]);
 

@@ -1,0 +1,92 @@
+"""Token introspection (RFC 7662): is this token live right now, and whose is it?
+
+Another backend holding a service key asks about a token it was handed. The answer is
+`active: true` only while the token would be accepted here: signature, issuer, audience
+and expiry as every request checks them, *and* its session not ended (logout, password
+change, deactivation, deletion...), looked up in the database on every call, so a logout
+shows at once where a JWT's signature alone would stay valid until `exp`.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.security import TokenSettings, refresh_token_digest, verify_token
+from app.db.crud import session as crud
+from app.db.models import User
+from app.services.sessions import as_utc, utcnow
+
+INACTIVE: dict[str, Any] = {"active": False}
+MAX_TOKEN_LENGTH = 8192  # far above any token we issue; longer input isn't worth decoding
+
+
+async def roles_of(session: AsyncSession, user: User) -> list[str]:
+    """The user's role names for the `roles` member of an active answer.
+
+    The one place introspection learns roles: the roles feature (issue 14) plugs its
+    lookup in here. Until then every user has none.
+    """
+    return []
+
+
+class Introspection:
+    def __init__(self, session: AsyncSession, tokens: TokenSettings) -> None:
+        self.session = session
+        self.tokens = tokens
+
+    async def introspect(self, token: str, *, hint: str | None = None) -> dict[str, Any]:
+        """The RFC 7662 answer for `token`. The hint is only a hint (the RFC says so):
+        the token's shape decides, since a JWT can't be one of our refresh tokens."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return INACTIVE
+        if token.count(".") == 2:
+            return await self._access_token(token)
+        return await self._refresh_token(token)
+
+    async def _access_token(self, token: str) -> dict[str, Any]:
+        claims = verify_token(self.tokens, token)
+        if claims is None:
+            return INACTIVE
+        try:
+            user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+        except (TypeError, ValueError, AttributeError):
+            return INACTIVE
+        user = await crud.get_user_in_session(
+            self.session, user_id=user_id, session_id=session_id, now=utcnow()
+        )
+        if user is None or not user.is_active:
+            return INACTIVE
+        return {
+            "active": True,
+            "token_type": "access_token",
+            **{name: claims[name] for name in ("sub", "sid", "exp", "iat", "iss", "aud", "jti")},
+            "roles": await roles_of(self.session, user),
+        }
+
+    async def _refresh_token(self, token: str) -> dict[str, Any]:
+        """A refresh token is active while it is the session's current one: a rotated
+        token still works for a few seconds (two tabs refreshing) but is already replaced,
+        so it is reported inactive. Looking never counts as a use."""
+        found = await crud.find_refresh_token(self.session, digest=refresh_token_digest(token))
+        if found is None:
+            return INACTIVE
+        stored, auth_session, user = found
+        now = utcnow()
+        if (
+            stored.rotated_at is not None
+            or as_utc(stored.expires_at) <= now
+            or auth_session.revoked_at is not None
+            or as_utc(auth_session.expires_at) <= now
+            or not user.is_active
+        ):
+            return INACTIVE
+        expires_at = min(as_utc(stored.expires_at), as_utc(auth_session.expires_at))
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "sub": str(user.id),
+            "sid": str(auth_session.id),
+            "exp": int(expires_at.timestamp()),
+            "roles": await roles_of(self.session, user),
+        }
