@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import anyio
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -213,3 +214,56 @@ async def test_create_superuser_with_the_database_down_exits_1_in_one_line() -> 
     assert result.returncode == 1
     assert "database is unavailable" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_create_service_key_prints_a_working_key_once(
+    client: AsyncClient, migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    await register(client, "ann@example.com")
+    token = await login(client, "ann@example.com")
+
+    result = await run_cli(migrated_database_url, "create-service-key", "billing-api")
+
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("sk_")
+    introspected = await client.post(
+        "/v1/tokens/introspect", data={"token": token}, headers=bearer(key)
+    )
+    assert introspected.status_code == 200
+    assert introspected.json()["active"] is True
+    async with db_engine.connect() as connection:
+        row = (await connection.execute(text("SELECT * FROM service_keys"))).one()
+    assert (row.name, row.created_by) == ("billing-api", None)
+    assert key not in repr(row)
+    assert [event for event in await _audit(db_engine) if event[0].startswith("service_key")] == [
+        (
+            "service_key_created",
+            None,
+            "app.cli",
+            {"service_key_id": str(row.id), "name": "billing-api"},
+        )
+    ]
+
+
+@pytest.mark.parametrize("name", ["", " padded", "bad/name", "x" * 65])
+async def test_create_service_key_with_a_bad_name_exits_2(
+    migrated_database_url: str, db_engine: AsyncEngine, name: str
+) -> None:
+    result = await run_cli(migrated_database_url, "create-service-key", name)
+
+    assert result.returncode == 2
+    assert "Not a valid key name" in result.stderr
+    async with db_engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM service_keys")) == 0
+
+
+async def test_create_service_key_with_a_taken_name_exits_1(
+    migrated_database_url: str, db_engine: AsyncEngine
+) -> None:
+    first = await run_cli(migrated_database_url, "create-service-key", "billing-api")
+    second = await run_cli(migrated_database_url, "create-service-key", "Billing-API")
+
+    assert (first.returncode, second.returncode) == (0, 1)
+    assert "already has this name" in second.stderr
+    assert "sk_" not in second.stdout

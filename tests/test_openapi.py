@@ -69,6 +69,10 @@ async def test_openapi_is_served(spec: dict[str, Any]) -> None:
         ("PATCH", "/v1/users/{user_id}", {200, 400, 401, 403, 404, 413, 422, 503}),
         ("DELETE", "/v1/users/{user_id}", {204, 400, 401, 403, 404, 422, 503}),
         ("GET", "/readyz", {200, 503}),
+        ("POST", "/v1/tokens/introspect", {200, 400, 401, 413, 429, 503}),
+        ("POST", "/v1/service-keys", {201, 400, 401, 403, 413, 422, 503}),
+        ("GET", "/v1/service-keys", {200, 401, 403, 503}),
+        ("DELETE", "/v1/service-keys/{key_id}", {204, 401, 403, 404, 503}),
     ],
 )
 async def test_routes_document_their_statuses(
@@ -104,7 +108,15 @@ async def test_bearer_scheme_points_at_the_login_route(spec: dict[str, Any]) -> 
     ]
     assert token_urls == ["/v1/users/login"]
     me = operation(spec, "GET", "/v1/users/me")
-    assert me["security"] == [{name: []} for name in schemes]
+    user_schemes = [name for name, scheme in schemes.items() if "flows" in scheme]
+    assert me["security"] == [{name: []} for name in user_schemes]
+
+
+async def test_introspection_takes_a_service_key_not_a_user_token(spec: dict[str, Any]) -> None:
+    scheme = spec["components"]["securitySchemes"]["ServiceKey"]
+
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert operation(spec, "POST", "/v1/tokens/introspect")["security"] == [{"ServiceKey": []}]
 
 
 @pytest.mark.parametrize(

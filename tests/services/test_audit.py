@@ -234,6 +234,31 @@ async def _superuser_created(client: AsyncClient, _: Inbox, db_engine: AsyncEngi
     return Seen(str(root), detail={"promoted": False})
 
 
+async def _service_key(client: AsyncClient, db_engine: AsyncEngine, *, revoke: bool) -> Seen:
+    admin = await superuser(db_engine, client)
+    admin_id = (await client.get("/v1/users/me", headers=bearer(admin))).json()["id"]
+    created = await client.post(
+        "/v1/service-keys", json={"name": "billing-api"}, headers=bearer(admin)
+    )
+    assert created.status_code == 201
+    key_id = created.json()["id"]
+    if revoke:
+        revoked = await client.delete(f"/v1/service-keys/{key_id}", headers=bearer(admin))
+        assert revoked.status_code == 204
+    # The admin's own account: it shows in their activity.
+    return Seen(
+        admin_id, actor_id=admin_id, detail={"service_key_id": key_id, "name": "billing-api"}
+    )
+
+
+async def _service_key_created(client: AsyncClient, _: Inbox, db_engine: AsyncEngine) -> Seen:
+    return await _service_key(client, db_engine, revoke=False)
+
+
+async def _service_key_revoked(client: AsyncClient, _: Inbox, db_engine: AsyncEngine) -> Seen:
+    return await _service_key(client, db_engine, revoke=True)
+
+
 SCENARIOS: dict[EventType, Scenario] = {
     EventType.REGISTERED: _registered,
     EventType.LOGIN_SUCCEEDED: _login_succeeded,
@@ -253,6 +278,8 @@ SCENARIOS: dict[EventType, Scenario] = {
     EventType.ADMIN_USER_UPDATED: _admin_user_updated,
     EventType.ADMIN_USER_DELETED: _admin_user_deleted,
     EventType.SUPERUSER_CREATED: _superuser_created,
+    EventType.SERVICE_KEY_CREATED: _service_key_created,
+    EventType.SERVICE_KEY_REVOKED: _service_key_revoked,
 }
 # Events the CLI emits carry no client address (see tests/test_cli.py for the process).
 WITHOUT_CLIENT = {EventType.SUPERUSER_CREATED}
