@@ -19,7 +19,9 @@ PATHS = {
 
 
 def concrete(path: str) -> str:
-    return path.replace("{user_id}", str(uuid.uuid4())).replace("{session_id}", str(uuid.uuid4()))
+    for name in ("{user_id}", "{session_id}", "{key_id}"):
+        path = path.replace(name, str(uuid.uuid4()))
+    return path
 
 
 def allowed(response: Any) -> set[str]:

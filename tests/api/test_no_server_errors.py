@@ -56,7 +56,11 @@ BAD_QUERIES = [
 
 def concrete(path: str) -> str:
     """Fill path parameters with ids that exist nowhere, and one that is not an id at all."""
-    return path.replace("{user_id}", str(uuid.uuid4())).replace("{session_id}", "not-a-uuid")
+    return (
+        path.replace("{user_id}", str(uuid.uuid4()))
+        .replace("{key_id}", str(uuid.uuid4()))
+        .replace("{session_id}", "not-a-uuid")
+    )
 
 
 @pytest.fixture
