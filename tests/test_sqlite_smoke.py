@@ -8,8 +8,17 @@ import anyio
 import pytest
 from httpx import AsyncClient
 
+from app.cli import create_superuser
 from app.main import create_app
-from tests.conftest import PASSWORD, bearer, make_settings, register, run_migrations, running
+from tests.conftest import (
+    PASSWORD,
+    bearer,
+    login,
+    make_settings,
+    register,
+    run_migrations,
+    running,
+)
 
 
 @pytest.fixture
@@ -101,3 +110,33 @@ async def test_sqlite_timestamps_are_reported_in_utc(tmp_path: Path) -> None:
         user = await register(client, "ann@example.com")
 
     assert datetime.fromisoformat(user["created_at"]).utcoffset() is not None
+
+
+async def test_sqlite_service_keys_and_introspection(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await anyio.to_thread.run_sync(run_migrations, url)
+    settings = make_settings(url)
+    await create_superuser(settings, "root@example.com", PASSWORD)
+    async with running(create_app(settings)) as client:
+        token = await login(client, "root@example.com")
+        created = await client.post(
+            "/v1/service-keys", json={"name": "billing"}, headers=bearer(token)
+        )
+        assert created.status_code == 201, created.text
+        taken = await client.post(
+            "/v1/service-keys", json={"name": "BILLING"}, headers=bearer(token)
+        )
+        key = bearer(created.json()["key"])
+
+        live = await client.post("/v1/tokens/introspect", data={"token": token}, headers=key)
+        revoked = await client.delete(
+            f"/v1/service-keys/{created.json()['id']}", headers=bearer(token)
+        )
+        refused = await client.post("/v1/tokens/introspect", data={"token": token}, headers=key)
+        reused = await client.post(
+            "/v1/service-keys", json={"name": "billing"}, headers=bearer(token)
+        )
+
+    assert taken.json()["code"] == "SERVICE_KEY_NAME_TAKEN"
+    assert live.json()["active"] is True
+    assert (revoked.status_code, refused.status_code, reused.status_code) == (204, 401, 201)

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ServiceKey
+from app.db.session import read_once
 
 
 async def create_service_key(
@@ -38,7 +39,9 @@ async def get_live_service_key(session: AsyncSession, *, digest: str) -> Service
     statement = select(ServiceKey).where(
         ServiceKey.digest == digest, ServiceKey.revoked_at.is_(None)
     )
-    return (await session.scalars(statement)).one_or_none()
+    # Every introspection starts here: one round trip, no transaction (see read_once).
+    found: ServiceKey | None = (await read_once(session, statement)).scalar_one_or_none()
+    return found
 
 
 async def revoke_service_key(

@@ -280,3 +280,18 @@ async def test_wrong_service_keys_are_rate_limited_per_address(client_for: Any) 
         statuses = [(await introspect(limited, "sk_wrong", "token")).status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
+
+
+async def test_a_key_revoked_on_one_instance_is_refused_by_another_at_once(
+    client: AsyncClient, client_for: Any, superuser_token: str, service_key: str
+) -> None:
+    [listed] = (await client.get("/v1/service-keys", headers=bearer(superuser_token))).json()
+    async with client_for() as other_instance:
+        before = await introspect(other_instance, service_key, "token")
+
+        revoked = await client.delete(
+            f"/v1/service-keys/{listed['id']}", headers=bearer(superuser_token)
+        )
+        after = await introspect(other_instance, service_key, "token")
+
+    assert (before.status_code, revoked.status_code, after.status_code) == (200, 204, 401)
