@@ -251,6 +251,19 @@ export function sendResetLink(id) {
 }
 
 /** Plain JSON helpers for plugins: the bearer token, renewal and ApiError, like the core views. */
+export function listServiceKeys() {
+  return request("GET", "/v1/service-keys");
+}
+
+/** The answer holds the key itself, the only time it is ever shown. */
+export function createServiceKey(name) {
+  return request("POST", "/v1/service-keys", { body: { name } });
+}
+
+export function revokeServiceKey(id) {
+  return request("DELETE", `/v1/service-keys/${encodeURIComponent(id)}`);
+}
+
 export const http = Object.freeze({
   get: (path) => request("GET", path),
   post: (path, body, { auth = true, headers = {} } = {}) => request("POST", path, { body, auth, headers }),

@@ -48,6 +48,7 @@ const ROUTES = {
   "/devices": lazyView("Devices", "user", () => import("./views/devices.js").then((m) => m.devicesView)),
   "/activity": lazyView("Activity", "user", () => import("./views/activity.js").then((m) => m.activityView)),
   "/admin": lazyView("Users", "user", () => import("./views/admin.js").then((m) => m.adminView)),
+  "/admin/service-keys": lazyView("Service keys", "user", () => import("./views/service-keys.js").then((m) => m.serviceKeysView)),
   "/forgot-password": forgotPasswordView,
   "/reset-password": resetPasswordView,
   "/verify-email": verifyEmailView,
@@ -206,7 +207,10 @@ function renderNav(activePath) {
   if (api.isLoggedIn()) {
     for (const { path, label } of CORE_SECTIONS) items.push(navLink(path, label, activePath));
     for (const { id, title } of pluginSections) items.push(navLink(`/${id}`, title, activePath));
-    if (session.user?.is_superuser) items.push(navLink("/admin", "Users", activePath));
+    if (session.user?.is_superuser) {
+      items.push(navLink("/admin", "Users", activePath));
+      items.push(navLink("/admin/service-keys", "Service keys", activePath));
+    }
     items.push(h("button", { type: "button", class: "site-nav__link site-nav__button", onclick: logOut, text: "Log out" }));
   } else {
     items.push(navLink("/login", "Log in", activePath));

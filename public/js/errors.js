@@ -52,7 +52,7 @@ const MESSAGES = {
   SERVICE_KEY_INVALID: { field: null, text: "The service key is missing, wrong or revoked." },
   SERVICE_KEY_NOT_FOUND: { field: null, text: "That service key doesn't exist or is already revoked." },
   SERVICE_KEY_NAME_TAKEN: {
-    field: null,
+    field: "name",
     text: "Another live service key already has this name. Pick another one.",
   },
   INTROSPECTION_INVALID_REQUEST: { field: null, text: "The introspection request was malformed." },

@@ -25,6 +25,7 @@ FIELDS = {
     ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS: "email",
     ErrorCode.UPDATE_USER_INVALID_PASSWORD: "password",
     ErrorCode.RESET_PASSWORD_INVALID_PASSWORD: "password",
+    ErrorCode.SERVICE_KEY_NAME_TAKEN: "name",
 }
 
 
