@@ -17,8 +17,12 @@ from app.db.crud import session as crud
 from app.db.models import User
 from app.services.sessions import as_utc, utcnow
 
-INACTIVE: dict[str, Any] = {"active": False}
 MAX_TOKEN_LENGTH = 8192  # far above any token we issue; longer input isn't worth decoding
+
+
+def inactive() -> dict[str, Any]:
+    # RFC 7662, 2.2: nothing but `active` about a token that isn't live.
+    return {"active": False}
 
 
 async def roles_of(session: AsyncSession, user: User) -> list[str]:
@@ -35,11 +39,11 @@ class Introspection:
         self.session = session
         self.tokens = tokens
 
-    async def introspect(self, token: str, *, hint: str | None = None) -> dict[str, Any]:
-        """The RFC 7662 answer for `token`. The hint is only a hint (the RFC says so):
-        the token's shape decides, since a JWT can't be one of our refresh tokens."""
+    async def introspect(self, token: str) -> dict[str, Any]:
+        """The RFC 7662 answer for `token`. Its shape says what it is (a JWT can't be one
+        of our refresh tokens), so a `token_type_hint` is never needed."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
-            return INACTIVE
+            return inactive()
         if token.count(".") == 2:
             return await self._access_token(token)
         return await self._refresh_token(token)
@@ -47,16 +51,16 @@ class Introspection:
     async def _access_token(self, token: str) -> dict[str, Any]:
         claims = verify_token(self.tokens, token)
         if claims is None:
-            return INACTIVE
+            return inactive()
         try:
             user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
         except (TypeError, ValueError, AttributeError):
-            return INACTIVE
+            return inactive()
         user = await crud.get_user_in_session(
             self.session, user_id=user_id, session_id=session_id, now=utcnow()
         )
         if user is None or not user.is_active:
-            return INACTIVE
+            return inactive()
         return {
             "active": True,
             "token_type": "access_token",
@@ -70,7 +74,7 @@ class Introspection:
         so it is reported inactive. Looking never counts as a use."""
         found = await crud.find_refresh_token(self.session, digest=refresh_token_digest(token))
         if found is None:
-            return INACTIVE
+            return inactive()
         stored, auth_session, user = found
         now = utcnow()
         if (
@@ -80,7 +84,7 @@ class Introspection:
             or as_utc(auth_session.expires_at) <= now
             or not user.is_active
         ):
-            return INACTIVE
+            return inactive()
         expires_at = min(as_utc(stored.expires_at), as_utc(auth_session.expires_at))
         return {
             "active": True,
