@@ -46,6 +46,7 @@ async def test_a_superuser_creates_a_key_sees_it_once_and_revokes_it(
     await expect(card).to_contain_text("Created")
     await assert_accessible(page)
     await page.set_viewport_size({"width": 375, "height": 800})
+    await page.emulate_media(color_scheme="dark")
     await assert_accessible(page)  # the long key scrolls inside its field, not the page
 
     # The same name again (in other case) is refused at the field, and no second key is shown.
