@@ -17,6 +17,7 @@ from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
 from app.api.v1.service_keys import routes as service_key_routes
 from app.api.v1.tokens import routes as token_routes
+from app.api.v1.oauth import routes as oauth_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_routes.router)
     app.include_router(service_key_routes.router)
     app.include_router(token_routes.router)
+    app.include_router(oauth_routes.router)
     plugins = load_plugins(settings)
     events = build_events(settings, plugins)
     plugin_loader.install(app, plugins)

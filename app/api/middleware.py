@@ -102,6 +102,9 @@ async def send_error(send: Send, error: AppError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+OAUTH_PREFIX = "/v1/oauth/"
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -114,14 +117,19 @@ class SecurityHeaders:
         # An answer to a signed-in request is that person's data: no cache, the browser's
         # included, may keep it (shared caches already skip them; a browser's disk does not).
         authenticated = any(name == b"authorization" for name, _ in scope["headers"])
+        # RFC 6749 §5.1: no answer of the token endpoints may be kept, errors included
+        # (and those of the layers around them: 405, 413).
+        oauth = scope["path"].startswith(OAUTH_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in security_headers(hsts=self.hsts).items():
                     headers.setdefault(name, value)
-                if authenticated:
+                if authenticated or oauth:
                     headers.setdefault("Cache-Control", "no-store")
+                if oauth:
+                    headers.setdefault("Pragma", "no-cache")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -4,6 +4,7 @@ The core's codes are the ErrorCode enum; a plugin adds its own by subclassing Pl
 with a `code` string of its own, which also lists it in the API docs' ErrorBody.
 """
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,9 @@ class ErrorCode(StrEnum):
     REGISTER_INVALID_PASSWORD = "REGISTER_INVALID_PASSWORD"
     LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
     LOGIN_SECOND_STEP_REQUIRED = "LOGIN_SECOND_STEP_REQUIRED"
+    OAUTH_INVALID_REQUEST = "OAUTH_INVALID_REQUEST"
+    OAUTH_INVALID_CLIENT = "OAUTH_INVALID_CLIENT"
+    OAUTH_UNSUPPORTED_GRANT_TYPE = "OAUTH_UNSUPPORTED_GRANT_TYPE"
     CURRENT_PASSWORD_REQUIRED = "CURRENT_PASSWORD_REQUIRED"
     CURRENT_PASSWORD_INVALID = "CURRENT_PASSWORD_INVALID"
     UPDATE_USER_EMAIL_ALREADY_EXISTS = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
@@ -64,6 +68,16 @@ class PasswordErrorBody(ErrorBody):
         description="Why the password was refused: too_short, too_long, invisible, "
         "contains_email, contains_service_name, common or too_guessable."
     )
+
+
+class OAuthErrorBody(ErrorBody):
+    error: str = Field(
+        description="RFC 6749 §5.2's error (`invalid_request`, `invalid_client`, "
+        "`invalid_grant`, `unsupported_grant_type`, `temporarily_unavailable`) or, for the "
+        "device code grant, RFC 8628's (`authorization_pending`, `slow_down`, "
+        "`access_denied`, `expired_token`)."
+    )
+    error_description: str = Field(description="The message, for a person.")
 
 
 class ValidationErrorBody(ErrorBody):
@@ -363,3 +377,147 @@ class IntrospectionInvalidRequest(AppError):
     @property
     def extra(self) -> dict[str, str]:
         return {"error": "invalid_request"}
+# RFC 6749 §5.2: error_description is printable ASCII without `"` and `\\`.
+_NOT_IN_DESCRIPTIONS = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+class OAuthError(AppError):
+    """An answer of the OAuth 2.0 endpoints: RFC 6749 §5.2's `error` and
+    `error_description` beside our `code` and `message`. `OAuthError.of` gives any other
+    error that shape, so OAuth clients (which look for `error`) see every failure."""
+
+    error: str = "invalid_request"
+
+    @property
+    def extra(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": oauth_description(self.message)}
+
+    @classmethod
+    def of(cls, exc: AppError, *, keep_status: bool = False) -> "OAuthError":
+        """`exc` as an OAuth error: its code, message and headers, the RFC's `error` for it,
+        and (unless `keep_status`) the status the token endpoint answers it with: 400, but
+        401 for a client we refuse and the status of limits and load shedding."""
+        if isinstance(exc, OAuthError):
+            return exc
+        error = _oauth_error_name(exc)
+        status = exc.status_code
+        if not keep_status and status not in _KEPT_STATUSES:
+            status = 400
+        wrapped = _WrappedOAuthError(exc.message)
+        wrapped.code, wrapped.status_code, wrapped.error = exc.code, status, error
+        wrapped.cause = exc
+        return wrapped
+
+    @classmethod
+    def openapi(cls) -> dict[int | str, dict[str, Any]]:
+        return oauth_responses(cls)
+
+
+class _WrappedOAuthError(OAuthError):
+    cause: AppError
+
+    @property
+    def extra(self) -> dict[str, str]:
+        return {**self.cause.extra, **super().extra}
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return self.cause.headers
+
+
+def oauth_description(message: str) -> str:
+    return _NOT_IN_DESCRIPTIONS.sub("", message.replace('"', "'"))
+
+
+def _oauth_error_name(exc: AppError) -> str:
+    named = getattr(exc, "error", None)  # a device grant's errors name theirs (RFC 8628)
+    if isinstance(named, str):
+        return named
+    for kind, error in _OAUTH_ERRORS.items():
+        if isinstance(exc, kind):
+            return error
+    return "invalid_request"
+
+
+def oauth_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for OAuth errors: one entry per status, every error as an example."""
+    merged: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        error = getattr(err, "error", None) or _oauth_error_name_of_class(err)
+        status = err.status_code if err.status_code in (401, *_KEPT_STATUSES) else 400
+        entry = merged.setdefault(
+            status,
+            {
+                "model": OAuthErrorBody,
+                "description": "",
+                "content": {"application/json": {"examples": {}}},
+            },
+        )
+        entry["description"] = " ".join(filter(None, [entry["description"], err.message]))
+        entry["content"]["application/json"]["examples"][str(err.code)] = {
+            "summary": err.message,
+            "value": {
+                "code": err.code,
+                "message": err.message,
+                "error": error,
+                "error_description": oauth_description(err.message),
+            },
+        }
+        if err.status_code in _KEPT_STATUSES:
+            entry["headers"] = RETRY_AFTER
+    return merged
+
+
+def _oauth_error_name_of_class(kind: type[AppError]) -> str:
+    for base, error in _OAUTH_ERRORS.items():
+        if issubclass(kind, base):
+            return error
+    return "invalid_request"
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+class InvalidRequest(OAuthError):
+    code = ErrorCode.OAUTH_INVALID_REQUEST
+    message = "The request is missing a parameter or is malformed."
+
+
+class InvalidClient(OAuthError):
+    """Public clients only: a client secret (or other client credentials) can't be checked."""
+
+    status_code = 401
+    code = ErrorCode.OAUTH_INVALID_CLIENT
+    error = "invalid_client"
+    message = (
+        "This service has public clients only: send client_id alone, with no client secret "
+        "or other client authentication."
+    )
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": 'Basic realm="oauth"'}
+
+
+class UnsupportedGrantType(OAuthError):
+    code = ErrorCode.OAUTH_UNSUPPORTED_GRANT_TYPE
+    error = "unsupported_grant_type"
+    message = "This grant_type is not served here (or its plugin is not enabled)."
+
+
+# Ours, in RFC 6749's words: a failed sign-in or refresh is `invalid_grant` (our status
+# for a dead refresh token is 401, the RFC's is 400); limits and load shedding keep their
+# status and Retry-After.
+_OAUTH_ERRORS: dict[type[AppError], str] = {
+    BadCredentials: "invalid_grant",
+    SecondStepRequired: "invalid_grant",
+    RefreshTokenInvalid: "invalid_grant",
+    TooManyRequests: "temporarily_unavailable",
+    ServiceBusy: "temporarily_unavailable",
+}
+_KEPT_STATUSES = (413, 429, 503)

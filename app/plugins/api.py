@@ -10,7 +10,8 @@ LimiterDep (rate limits), settings_of (the plugin's settings), client_of (the ca
 address and user agent), PublicUrlDep (the service's address for links: PUBLIC_URL in
 production, never the Host header).
 Login: LoginGate (hold a correct password login back until a further step passes;
-declare it as `Plugin(login_gate=...)`).
+declare it as `Plugin(login_gate=...)`); GrantHandler and GrantRequest (serve an OAuth 2.0
+grant type at `POST /v1/oauth/token`: `Plugin(grants={grant_type: factory})`).
 Data: Base (declare models on it), User (the accounts table, to read), Client, utcnow.
 Errors: PluginError (subclass it with a code of your own), responses (document errors on
 a route), and the core's errors a plugin may raise or document.
@@ -61,7 +62,9 @@ from app.db.base import Base
 from app.db.models import User
 from app.plugins.host import (
     AccountsDep,
+    GrantRequest,
     KeysDep,
+    Limiter,
     LimiterDep,
     PublicUrlDep,
     SignIn,
@@ -71,7 +74,7 @@ from app.plugins.host import (
     run_periodically,
     settings_of,
 )
-from app.plugins.plugin import Host, LoginGate, Plugin, PluginSettings
+from app.plugins.plugin import GrantHandler, Host, LoginGate, Plugin, PluginSettings
 from app.services.mail import Mail, Mailer
 from app.services.sessions import Client
 
@@ -100,8 +103,11 @@ __all__ = [
     "EventBus",
     "EventType",
     "EventsDep",
+    "GrantHandler",
+    "GrantRequest",
     "Host",
     "KeysDep",
+    "Limiter",
     "LimiterDep",
     "LoginGate",
     "Mail",

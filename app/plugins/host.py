@@ -5,8 +5,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +26,7 @@ from app.api.deps import (
     UserManagerDep,
 )
 from app.api.v1.users.tokens import Delivery, cookie_delivery, sign_in
+from app.core.errors import InvalidRequest
 from app.core.events import EventType
 from app.core.security import derive_key
 from app.db.crud.locks import try_transaction_lock
@@ -191,6 +193,31 @@ def rate_limit(value: str) -> str:
     except ValueError:
         raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
     return value
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    """One `POST /v1/oauth/token` request of a plugin's grant type (see Plugin.grants):
+    its form parameters (each sent once; empty ones left out, as RFC 6749 §3.2 says), the
+    device asking, the request's database session, and the host's sign-in and limiter.
+    Answer with `sign_in.start(..., delivery="body")`: OAuth clients read the refresh
+    token from the body."""
+
+    grant_type: str
+    params: Mapping[str, str]
+    client: Client
+    session: AsyncSession
+    sign_in: SignIn
+    limiter: Limiter
+
+    def param(self, name: str, *, max_length: int = 1024) -> str:
+        """A required parameter; raises the OAuth `invalid_request` without it."""
+        value = self.params.get(name)
+        if value is None:
+            raise InvalidRequest(f"The {name} parameter is missing.")
+        if len(value) > max_length:
+            raise InvalidRequest(f"The {name} parameter is longer than {max_length} characters.")
+        return value
 
 
 @asynccontextmanager

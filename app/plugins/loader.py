@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.api.v1.oauth.grants import CORE_GRANT_TYPES
 from app.context import AppContext
 from app.core.events import EventBus
 from app.plugins import routes
-from app.plugins.plugin import Host, LoadedPlugin, Plugin
+from app.plugins.plugin import GrantHandler, Host, LoadedPlugin, Plugin
 from app.web.static import StaticAssets, StaticMount
 
 FIRST_PARTY = "app.plugins"
@@ -73,6 +74,7 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
     """Mount the plugins' routers and frontend folders (compressed and cached as public/
     is), and `GET /v1/plugins`, and make their login gates; call before the frontend's
     catch-all route."""
+    app.state.grants = grant_handlers(plugins)
     app.state.plugin_settings = {type(loaded.settings): loaded.settings for loaded in plugins}
     app.state.plugin_manifest = routes.Manifest(plugins=[])
     app.state.login_gates = [
@@ -91,6 +93,20 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
             )
             if (plugin.static / "index.js").is_file():
                 app.state.plugin_manifest.plugins.append(frontend_part(plugin.name, plugin.static))
+
+
+def grant_handlers(plugins: Sequence[LoadedPlugin[Any]]) -> dict[str, GrantHandler]:
+    """The OAuth 2.0 grant types the plugins serve, each made once with its settings."""
+    handlers: dict[str, GrantHandler] = {}
+    for loaded in plugins:
+        for grant_type, factory in loaded.plugin.grants.items():
+            if grant_type in CORE_GRANT_TYPES or grant_type in handlers:
+                raise PluginLoadError(
+                    f"The plugin {loaded.plugin.name!r} serves the grant type {grant_type!r}, "
+                    "which the service or another plugin already serves"
+                )
+            handlers[grant_type] = factory(loaded.settings)
+    return handlers
 
 
 def frontend_part(name: str, static: Path) -> routes.FrontendPart:

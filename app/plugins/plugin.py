@@ -1,10 +1,10 @@
 """What a plugin declares: its name, settings, routes, tables, frontend, events and lifespan."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +15,9 @@ from app.core.events import EventBus
 from app.core.rate_limits import Throttle
 from app.db.models import User
 from app.services.mail import Mailer
+
+if TYPE_CHECKING:  # host.py builds on this module
+    from app.plugins.host import GrantRequest
 
 
 class PluginSettings(BaseSettings):
@@ -56,6 +59,12 @@ class LoginGate(Protocol):
         ...
 
 
+# Answers one `POST /v1/oauth/token` request of its grant type: the tokens (from
+# `GrantRequest.sign_in`), or raises an AppError. An error with an `error` attribute
+# (RFC 6749/8628's name, as qr_login's have) is answered with that `error`; others get
+# `invalid_request`, or `invalid_grant` for the core's failed sign-ins.
+GrantHandler: TypeAlias = "Callable[[GrantRequest], Awaitable[Response]]"
+
 S = TypeVar("S", bound=PluginSettings)
 
 
@@ -73,7 +82,10 @@ class Plugin(Generic[S]):
     - `lifespan(host, settings)`: an async context manager running for the app's life
       (background work such as an expiry sweeper); the CLI doesn't run it;
     - `login_gate(settings)`: a LoginGate, made once at start-up, that may hold a password
-      login back until a further step passes.
+      login back until a further step passes;
+    - `grants`: OAuth 2.0 grant types the plugin serves at `POST /v1/oauth/token`, each
+      `grant_type` (an absolute URI, RFC 6749 §4.5) mapped to a factory of its
+      GrantHandler, called once at start-up with the settings.
     """
 
     name: str
@@ -84,6 +96,7 @@ class Plugin(Generic[S]):
     subscribe: Callable[[EventBus, S], None] | None = None
     lifespan: Callable[[Host, S], AbstractAsyncContextManager[None]] | None = None
     login_gate: Callable[[S], LoginGate] | None = None
+    grants: Mapping[str, Callable[[S], GrantHandler]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

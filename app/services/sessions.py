@@ -163,6 +163,17 @@ class SessionService:
         )
         return revoked > 0
 
+    async def log_out(self, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+        """End a session as logout does (the `logout` event, audited); False if it had
+        already ended or is not the user's."""
+        if not await self.revoke(user_id, session_id):
+            return False
+        if self.events is not None:
+            await self.events.emit(
+                EventType.LOGOUT, user_id=user_id, actor_id=user_id, session_id=session_id
+            )
+        return True
+
     async def revoke_all(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> int:
         return await crud.revoke_sessions(self.session, user_id=user_id, keep=keep, now=utcnow())
 

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.plugins.api import Host, Plugin, in_background, run_periodically
 from app.plugins.qr_login import routes
+from app.plugins.qr_login.grant import DeviceCodeGrant
+from app.plugins.qr_login.schemas import DEVICE_CODE_GRANT
 from app.plugins.qr_login.service import QrLoginService
 from app.plugins.qr_login.settings import QrLoginSettings
 
@@ -39,4 +41,5 @@ plugin = Plugin(
     migrations=HERE / "migrations" / "versions",
     static=HERE / "static",
     lifespan=lifespan,
+    grants={DEVICE_CODE_GRANT: DeviceCodeGrant},
 )

@@ -26,6 +26,7 @@ from app.plugins.api import (
 )
 from app.plugins.qr_login import errors
 from app.plugins.qr_login.codes import display_user_code
+from app.plugins.qr_login.grant import redeem
 from app.plugins.qr_login.schemas import (
     DEVICE_CODE_GRANT,
     PendingRequest,
@@ -198,12 +199,12 @@ async def token(
     delivery = sign_in.delivery()  # before any work, as login does
     if body.grant_type is not None and body.grant_type != DEVICE_CODE_GRANT:
         raise errors.UnsupportedGrantType()
-    address = address_key(client_of(request).ip_address or "unknown")
-    await limiter.hit(settings.rate_limit_polls, "qr_login:poll", address)
-    approved = await service.poll(body.device_code)
-    answer = await sign_in.start(
-        approved.approver_id, method="qr", client=approved.client, delivery=delivery
+    return await redeem(
+        body.device_code,
+        service=service,
+        settings=settings,
+        limiter=limiter,
+        sign_in=sign_in,
+        client=client_of(request),
+        delivery=delivery,
     )
-    if answer is None:  # the approver's account was deactivated in between
-        raise errors.AccessDenied()
-    return answer

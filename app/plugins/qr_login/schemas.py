@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEVICE_CODE_LENGTH = 256  # at most; ours are 43
 
 
 # The requester writes the name and the approver reads it: no control characters (C0, C1),
@@ -58,7 +59,7 @@ class PendingRequest(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    device_code: str = Field(min_length=1, max_length=256)
+    device_code: str = Field(min_length=1, max_length=DEVICE_CODE_LENGTH)
     grant_type: str | None = Field(
         default=None, description=f"Optional; if given, `{DEVICE_CODE_GRANT}`."
     )

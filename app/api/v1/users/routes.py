@@ -4,21 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from app.api.client import client_address, client_of
+from app.api.client import client_address
 from app.api.deps import (
     ContextDep,
     CurrentSession,
     CurrentUser,
     EmailLinksDep,
-    LoginGatesDep,
-    SessionDep,
-    StrategyDep,
     UserManagerDep,
 )
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
+from app.api.v1.users.login import PasswordLoginDep
 from app.api.v1.users.schemas import (
     LoginRequest,
     PasswordConfirmation,
@@ -27,10 +24,9 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import NO_STORE, cookie_delivery, sign_in
+from app.api.v1.users.tokens import cookie_delivery
 from app.core import errors
 from app.core.errors import responses
-from app.core.metrics import counting_rate_limited_logins
 from app.db.models import User
 from app.services.mail import deliver
 
@@ -120,48 +116,33 @@ async def register_user(
 )
 async def login_user(
     credentials: Annotated[LoginRequest, Depends(read_credentials)],
-    manager: UserManagerDep,
-    strategy: StrategyDep,
-    context: ContextDep,
-    gates: LoginGatesDep,
-    session: SessionDep,
+    login: PasswordLoginDep,
     request: Request,
 ) -> Response:
     """Start a session: an access token, plus a refresh token in the body or, with
     `X-Refresh-Token-Delivery: cookie`, in an HttpOnly cookie (403 `CSRF_CHECK_FAILED`
-    from another origin). JSON body or OAuth2 form.
+    from another origin). JSON body or OAuth2 form; an error answering the form also
+    carries RFC 6749's `error` and `error_description`, so OAuth clients see it fail.
 
     An account with two-step sign-in gets `{"mfa_required": true, "mfa_token", ...}`
     and no tokens: finish at `POST /v1/users/login/mfa`. The OAuth2 form can't, so it
     answers 400 `LOGIN_SECOND_STEP_REQUIRED` for such an account."""
-    delivery = cookie_delivery(request)  # before any work: nothing to guess from afar
-    address = client_address(request)
-    async with (
-        counting_rate_limited_logins(),
-        context.throttle.password_attempt(account=credentials.email, address=address),
-    ):
-        user = await manager.check_credentials(
-            email=credentials.email, password=credentials.password
-        )
-        if user is None:
-            raise errors.BadCredentials()
-    for gate in gates:
-        held = await gate.hold(user, request, session)
+    form = _media_type(request) in FORM_TYPES
+    try:
+        delivery = cookie_delivery(request)  # before any work: nothing to guess from afar
+        user = await login.check(credentials)
+        held = await login.held(user)
         if held is None:
-            continue
-        if _media_type(request) in FORM_TYPES:
+            return await login.start(user, delivery=delivery)
+        if form:  # what the gate wrote rolls back with this error
             raise errors.SecondStepRequired()
-        return held if isinstance(held, Response) else JSONResponse(held, headers=NO_STORE)
-    grant, response = await sign_in(
-        user,
-        client_of(request),
-        method="password",
-        delivery=delivery,
-        sessions=manager.sessions,
-        strategy=strategy,
-    )
-    await manager.on_after_login(user, request, session_id=grant.session_id)
-    return response
+        return held
+    except errors.AppError as exc:
+        if not form:
+            raise
+        # The Swagger "Authorize" dialog and OAuth client libraries post the form and
+        # look for `error`: without it a failure reads as a token.
+        raise errors.OAuthError.of(exc, keep_status=True) from exc
 
 
 @router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)

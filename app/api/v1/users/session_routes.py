@@ -77,7 +77,6 @@ async def logout_user(
     sessions: SessionsDep,
     strategy: StrategyDep,
     context: ContextDep,
-    events: EventsDep,
     body: RefreshRequest | None = None,
 ) -> Response:
     """End this session now: its access and refresh tokens stop working. Identify it by
@@ -95,10 +94,8 @@ async def logout_user(
         delivery = presented.delivery
         owner = await sessions.owner_of(presented.value) if presented.value else None
         ended = None if owner is None else (owner.user_id, owner.id)
-    if ended is not None and await sessions.revoke(*ended):
-        await events.emit(
-            EventType.LOGOUT, user_id=ended[0], actor_id=ended[0], session_id=ended[1]
-        )
+    if ended is not None:
+        await sessions.log_out(*ended)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if delivery == "cookie":
         clear_refresh_cookie(response, context.settings)
