@@ -1,12 +1,11 @@
 """A standard client library signs in, refreshes and signs out with configuration only."""
 
 import pytest
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from httpx import AsyncClient
 
 from tests.api.v1.oauth.conftest import REVOKE_URL, TOKEN_URL
 from tests.conftest import PASSWORD, bearer, register
+from tests.oauth_client import AsyncOAuth2Client, OAuthError
 
 
 async def test_password_grant_signs_in_and_the_token_reads_me(

@@ -3,10 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from httpx import AsyncClient
-
-from tests.api.v1.oauth.conftest import TOKEN_URL
-from tests.api.v1.oauth.test_token import oauth_error
+from tests.api.v1.oauth.conftest import TOKEN_URL, oauth_error
 from tests.conftest import PASSWORD, register
 
 LOGIN = "/v1/users/login"

@@ -3,8 +3,7 @@
 import pytest
 from httpx import AsyncClient
 
-from tests.api.v1.oauth.conftest import REVOKE_URL, TOKEN_URL
-from tests.api.v1.oauth.test_token import oauth_error
+from tests.api.v1.oauth.conftest import REVOKE_URL, TOKEN_URL, oauth_error
 from tests.conftest import PASSWORD, bearer, register
 
 

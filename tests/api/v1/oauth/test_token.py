@@ -8,21 +8,10 @@ from httpx import AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.v1.oauth.conftest import TOKEN_URL
+from tests.api.v1.oauth.conftest import TOKEN_URL, oauth_error
 from tests.conftest import PASSWORD, bearer, register
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def oauth_error(response: Response, status: int = 400) -> dict[str, Any]:
-    """The RFC's error body with our code and message beside it, and nothing cached."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert {"error", "error_description", "code", "message"} <= set(body), body
-    assert body["error_description"] == body["message"] or body["error_description"]
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
-    return body
 
 
 async def password_grant(client: AsyncClient, password: str = PASSWORD, **extra: str) -> Response:
