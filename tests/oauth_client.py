@@ -6,10 +6,14 @@ would outrank pytest's own; the project's HTTP client is httpx."""
 import warnings
 
 with warnings.catch_warnings():  # restores the filters Authlib's import changes
-    import authlib.deprecate  # noqa: F401  (installs the "always" filter, first)
+    # Authlib's "always" filter first, so the "ignore" below outranks it.
+    import authlib.deprecate  # type: ignore[import-untyped]  # noqa: F401
 
     warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.integrations.base_client import OAuthError
-    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
+    from authlib.integrations.base_client import OAuthError  # type: ignore[import-untyped]
+    from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
+        AsyncOAuth2Client,
+        OAuth2Client,
+    )
 
 __all__ = ["AsyncOAuth2Client", "OAuth2Client", "OAuthError"]

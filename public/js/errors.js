@@ -20,6 +20,16 @@ const MESSAGES = {
     field: null,
     text: "This account uses two-step verification: sign in on the login page to enter your code.",
   },
+  // Only the OAuth 2.0 endpoints (/v1/oauth/*) answer these; the pages never call them.
+  OAUTH_INVALID_REQUEST: { field: null, text: "The sign-in request was malformed." },
+  OAUTH_INVALID_CLIENT: {
+    field: null,
+    text: "This app may not sign in with a client secret: it's set up wrongly.",
+  },
+  OAUTH_UNSUPPORTED_GRANT_TYPE: {
+    field: null,
+    text: "This way of signing in isn't available here.",
+  },
   CURRENT_PASSWORD_REQUIRED: {
     field: "current_password",
     text: "Enter your current password to confirm this change.",

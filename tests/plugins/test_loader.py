@@ -11,6 +11,7 @@ from app.plugins.loader import PluginLoadError
 from tests.api.test_middleware import assert_security_headers
 from tests.conftest import make_settings
 from tests.live_server import procfile_process
+from tests.plugins.granting import ECHO_GRANT
 
 QR_MODULE = "/plugins/qr_login/index.js"
 
@@ -96,3 +97,41 @@ async def test_the_api_docs_list_the_enabled_plugins_error_codes(client_for: Any
         "invalid_grant",
         "unsupported_grant_type",
     }
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        ["tests.plugins.granting:takes_password"],
+        ["tests.plugins.granting", "tests.plugins.granting:takes_echo"],
+    ],
+)
+def test_a_grant_type_served_already_stops_start_up(plugins: list[str]) -> None:
+    with pytest.raises(PluginLoadError, match="already serves"):
+        create_app(make_settings("sqlite+aiosqlite:///:memory:", plugins=plugins))
+
+
+async def test_a_plugin_s_grant_type_is_served_at_the_token_endpoint(client_for: Any) -> None:
+    async with client_for(plugins=["tests.plugins.granting"]) as client:
+        form = {"grant_type": ECHO_GRANT, "word": "hello", "client_id": "app", "scope": ""}
+
+        served = await client.post("/v1/oauth/token", data=form, headers={"User-Agent": "t/1"})
+        missing = await client.post("/v1/oauth/token", data={"grant_type": ECHO_GRANT})
+        too_long = await client.post(
+            "/v1/oauth/token", data={"grant_type": ECHO_GRANT, "word": "bonjour"}
+        )
+
+    assert served.status_code == 200, served.text
+    assert served.json() == {
+        "grant_type": ECHO_GRANT,
+        "params": {"grant_type": ECHO_GRANT, "word": "hello", "client_id": "app"},
+        "word": "hello",
+        "user_agent": "t/1",
+    }
+    assert served.headers["cache-control"] == "no-store"
+    for refused in (missing, too_long):
+        assert refused.status_code == 400
+        assert (refused.json()["error"], refused.json()["code"]) == (
+            "invalid_request",
+            "OAUTH_INVALID_REQUEST",
+        )
