@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.v1.oauth.grants import grant_types_supported
 from app.core.config import Settings
 from app.main import create_app
 from tests.api.v1.oauth.conftest import TOKEN_URL, oauth_error
@@ -151,3 +152,8 @@ async def test_without_the_plugin_the_grant_type_is_unsupported(
     response = await client.post(TOKEN_URL, data={"grant_type": DEVICE_GRANT, "device_code": "x"})
 
     assert oauth_error(response)["error"] == "unsupported_grant_type"
+
+
+def test_the_served_grant_types_follow_the_enabled_plugins(qr_app: FastAPI, app: FastAPI) -> None:
+    assert grant_types_supported(qr_app) == ["password", "refresh_token", DEVICE_GRANT]
+    assert grant_types_supported(app) == ["password", "refresh_token"]

@@ -3,7 +3,7 @@ GrantHandler over the very services `POST /v1/users/login` and `/refresh` use.""
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -64,3 +64,9 @@ class CoreGrants:
 
 
 CoreGrantsDep = Annotated[CoreGrants, Depends()]
+
+
+def grant_types_supported(app: FastAPI) -> list[str]:
+    """Every grant type the token endpoint serves, the enabled plugins' included (for the
+    discovery document's `grant_types_supported`)."""
+    return [*CORE_GRANT_TYPES, *app.state.grants]

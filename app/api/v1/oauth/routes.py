@@ -130,6 +130,7 @@ async def token(
 @router.post(
     "/revoke",
     response_model=None,
+    response_class=Response,  # an empty 200: the client ignores the body (RFC 7009 §2.2)
     responses={
         200: {"description": "Revoked, or there was nothing to revoke (RFC 7009 §2.2)."},
         **errors.oauth_responses(*CLIENT_ERRORS),

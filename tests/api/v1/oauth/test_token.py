@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.v1.oauth.conftest import TOKEN_URL, oauth_error
 from tests.conftest import PASSWORD, bearer, register
+from tests.observability.conftest import metric_value
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -299,3 +300,20 @@ async def test_a_body_over_the_cap_is_413_and_not_cached(client: AsyncClient) ->
 
     assert response.status_code == 413
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_the_password_grant_moves_the_login_counters(client: AsyncClient) -> None:
+    await register(client, "ann@example.com")
+    before = (await client.get("/metrics")).text
+
+    await password_grant(client, "wrong password")
+    await password_grant(client)
+    after = (await client.get("/metrics")).text
+
+    def moved(outcome: str) -> float:
+        sample = "auth_logins_total"
+        return metric_value(after, sample, outcome=outcome) - metric_value(
+            before, sample, outcome=outcome
+        )
+
+    assert (moved("bad_credentials"), moved("success")) == (1, 1)
