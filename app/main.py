@@ -15,9 +15,9 @@ from app.api.middleware import BodySizeLimit, HeaderLimits, SecurityHeaders
 from app.api.openapi import install_openapi
 from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
+from app.api.v1.oauth import routes as oauth_routes
 from app.api.v1.service_keys import routes as service_key_routes
 from app.api.v1.tokens import routes as token_routes
-from app.api.v1.oauth import routes as oauth_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings

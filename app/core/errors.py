@@ -377,6 +377,8 @@ class IntrospectionInvalidRequest(AppError):
     @property
     def extra(self) -> dict[str, str]:
         return {"error": "invalid_request"}
+
+
 # RFC 6749 §5.2: error_description is printable ASCII without `"` and `\\`.
 _NOT_IN_DESCRIPTIONS = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
