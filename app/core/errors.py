@@ -401,7 +401,7 @@ class OAuthError(AppError):
         401 for a client we refuse and the status of limits and load shedding."""
         if isinstance(exc, OAuthError):
             return exc
-        error = _oauth_error_name(exc)
+        error = _oauth_error_name(type(exc))
         status = exc.status_code
         if not keep_status and status not in _KEPT_STATUSES:
             status = 400
@@ -431,12 +431,12 @@ def oauth_description(message: str) -> str:
     return _NOT_IN_DESCRIPTIONS.sub("", message.replace('"', "'"))
 
 
-def _oauth_error_name(exc: AppError) -> str:
-    named = getattr(exc, "error", None)  # a device grant's errors name theirs (RFC 8628)
+def _oauth_error_name(kind: type[AppError]) -> str:
+    named = getattr(kind, "error", None)  # a device grant's errors name theirs (RFC 8628)
     if isinstance(named, str):
         return named
-    for kind, error in _OAUTH_ERRORS.items():
-        if isinstance(exc, kind):
+    for base, error in _OAUTH_ERRORS.items():
+        if issubclass(kind, base):
             return error
     return "invalid_request"
 
@@ -445,17 +445,16 @@ def oauth_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` for OAuth errors: one entry per status, every error as an example."""
     merged: dict[int | str, dict[str, Any]] = {}
     for err in errors:
-        error = getattr(err, "error", None) or _oauth_error_name_of_class(err)
+        error = _oauth_error_name(err)
         status = err.status_code if err.status_code in (401, *_KEPT_STATUSES) else 400
         entry = merged.setdefault(
             status,
             {
                 "model": OAuthErrorBody,
-                "description": "",
+                "description": _OAUTH_STATUS_DESCRIPTIONS.get(status, err.message),
                 "content": {"application/json": {"examples": {}}},
             },
         )
-        entry["description"] = " ".join(filter(None, [entry["description"], err.message]))
         entry["content"]["application/json"]["examples"][str(err.code)] = {
             "summary": err.message,
             "value": {
@@ -470,13 +469,10 @@ def oauth_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return merged
 
 
-def _oauth_error_name_of_class(kind: type[AppError]) -> str:
-    for base, error in _OAUTH_ERRORS.items():
-        if issubclass(kind, base):
-            return error
-    return "invalid_request"
-
-
+_OAUTH_STATUS_DESCRIPTIONS = {
+    400: "Refused (RFC 6749 §5.2): `error` says what kind of failure, `code` exactly which.",
+    429: "Too many attempts (`temporarily_unavailable`): retry after `Retry-After` seconds.",
+}
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before trying again.",
