@@ -52,6 +52,7 @@ URL_ATTRIBUTES = frozenset({"url.full", "http.url", "http.target"})
 # What an exception event keeps: its type. Messages quote values (a unique violation
 # quotes the email, a refused recipient its address).
 EXCEPTION_KEPT = frozenset({"exception.type", "exception.escaped"})
+SQL_VERB = re.compile(r"\s*(\w+)")  # a query span's name, as SQLAlchemy's are named
 EMAIL_ADDRESS = re.compile(r"[^\s@/?&=;:'\"<>(),]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 _provider: TracerProvider | None = None
@@ -120,8 +121,9 @@ def _driver_query_span(query: Any) -> None:
     # Called soon after the statement ended, in a copy of its context: its parent is the
     # span that ran it.
     ended = time.time_ns()
+    verb = SQL_VERB.match(query.query)
     span = trace.get_tracer(DRIVER_SCOPE).start_span(
-        query.query.split(maxsplit=1)[0].upper() if query.query.strip() else "postgresql",
+        verb.group(1).upper() if verb else "postgresql",
         kind=SpanKind.CLIENT,
         start_time=ended - int(query.elapsed * 1e9),
         attributes={"db.system": "postgresql", "db.statement": query.query},

@@ -35,6 +35,7 @@ from app.main import create_app
 from tests.conftest import PASSWORD, bearer, login, register, running
 from tests.live_server import procfile_server, unique_email
 from tests.observability.conftest import CapturedLogs
+from tests.smtp import smtp_server
 
 # What tracing loads; FastAPI itself imports the OpenTelemetry API (opentelemetry.trace,
 # ...) whatever the setting, and redis-py imports the SDK's metrics module when it is
@@ -209,6 +210,28 @@ async def test_log_lines_carry_the_trace_and_span_of_their_request(
     assert server.context is not None
     assert line["trace_id"] == format_trace_id(server.context.trace_id)
     assert line["span_id"] == format_span_id(server.context.span_id)
+
+
+async def test_a_mail_sent_is_a_client_span_of_its_request_naming_the_server_only(
+    exporter: InMemorySpanExporter, traced_settings: Settings, db_engine: AsyncEngine
+) -> None:
+    email = "mail.me@example.com"
+    with smtp_server() as (inbox, port):
+        settings = traced_settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}
+        )
+        async with running(create_app(settings)) as client:
+            cleared(exporter)
+            response = await client.post("/v1/users/", json={"email": email, "password": PASSWORD})
+            assert response.status_code == 201
+            await inbox.wait_for(1)
+
+    spans = finished(exporter)
+    server = server_span(spans, response.headers[REQUEST_ID_HEADER])
+    [mail] = [span for span in spans if span.name == "smtp send"]
+    assert mail.kind is SpanKind.CLIENT
+    assert descends_from(mail, server, spans)
+    assert mail.attributes == {"server.address": "127.0.0.1", "server.port": port}
 
 
 # Run in a fresh interpreter: this one has imported everything by now.
