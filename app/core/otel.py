@@ -44,9 +44,8 @@ REQUEST_ID_ATTRIBUTE = "request.id"
 SQLALCHEMY_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
 DRIVER_SCOPE = "app.db.driver"
 MAIL_SCOPE = "app.mail"
-# FastAPI records the query string with its values; the SQLAlchemy instrumentation the
-# statement with its placeholders. Values must not leave the process: these keep the
-# parameter names only.
+# FastAPI records the query string with its values (a search's email fragment): these
+# keep the parameter names only; a URL loses its query string.
 QUERY_ATTRIBUTES = frozenset({"url.query", "http.query"})
 URL_ATTRIBUTES = frozenset({"url.full", "http.url", "http.target"})
 # What an exception event keeps: its type. Messages quote values (a unique violation
