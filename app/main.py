@@ -23,6 +23,7 @@ from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import watch_pool, worker_stopped
+from app.core.tracing import install_tracing
 from app.plugins import loader as plugin_loader
 from app.services.maintenance import purge_periodically
 from app.web.docs import install_docs
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outside the caps, so every response gets the headers, the caps' 413 and 431 included.
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    # Here, inside the request-id middleware: each request's span names its request id.
+    install_tracing(app, settings)
     # Outermost but for the proxy headers: every answer is logged and carries the request id.
     app.add_middleware(RequestLog)
     app.add_middleware(with_request_ids)

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None  # default: json in production
     # /metrics answers loopback clients, and others that send this as a bearer token.
     metrics_token: SecretStr | None = None
+    # OpenTelemetry tracing (app/core/tracing.py); the SDK reads its own OTEL_* variables.
+    otel_enabled: bool = False
 
     @field_validator("cors_origins", "plugins", "trusted_proxies", mode="before")
     @classmethod

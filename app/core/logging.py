@@ -18,6 +18,7 @@ from structlog.typing import Processor
 
 from app.core.config import Settings, get_settings
 from app.core.log_context import add_request_context, redact
+from app.core.tracing import log_processors
 
 # uvicorn's access lines: ours (app/api/request_log.py) replace them, with the route
 # template, the request id and the user.
@@ -38,12 +39,13 @@ class _Stdout:
 STDOUT = cast(TextIO, _Stdout())
 
 
-def _common_processors() -> list[Processor]:
+def _common_processors(settings: Settings) -> list[Processor]:
     # No call-site or stack inspection here: these run for every line.
     return [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_request_context,
+        *log_processors(settings),  # trace_id and span_id, when tracing is on
         redact,
     ]
 
@@ -62,7 +64,7 @@ def _renderers(settings: Settings) -> list[Processor]:
 def build_formatter(settings: Settings) -> logging.Formatter:
     """The formatter that renders the stdlib's records like our own lines."""
     return ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *_common_processors()],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *_common_processors(settings)],
         processors=[ProcessorFormatter.remove_processors_meta, *_renderers(settings)],
     )
 
@@ -96,7 +98,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger(UVICORN_ACCESS).handlers = []
     logging.getLogger(UVICORN_ACCESS).propagate = False
     structlog.configure(
-        processors=[*_common_processors(), *_renderers(settings)],
+        processors=[*_common_processors(settings), *_renderers(settings)],
         logger_factory=structlog.WriteLoggerFactory(STDOUT),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,

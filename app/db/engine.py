@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
+from app.core.tracing import trace_queries
 from app.db.urls import libpq_connect_args, normalize_database_url
 
 # /readyz promises an answer within 2 s; its checks get this much, the rest is margin.
@@ -36,6 +37,7 @@ def create_engine(settings: Settings, *, bounded_commands: bool = True) -> Async
         _ensure_sqlite_folder(url)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        trace_queries(engine, settings)
         return engine
     # No pool_pre_ping: with asyncpg it costs three extra round trips per request. A
     # connection that died (database restart) fails its request with a 503, and SQLAlchemy
@@ -56,6 +58,7 @@ def create_engine(settings: Settings, *, bounded_commands: bool = True) -> Async
         ),
     )
     event.listen(engine.sync_engine, "handle_error", _discard_timed_out_connection)
+    trace_queries(engine, settings)
     return engine
 
 

@@ -10,6 +10,7 @@ import aiosmtplib
 
 from app.core.config import Settings
 from app.core.log_context import mask_email
+from app.core.tracing import client_span
 
 logger = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 15
@@ -37,16 +38,24 @@ class SmtpMailer:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message.set_content(mail.text)
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            use_tls=settings.smtp_security == "tls",
-            start_tls=settings.smtp_security == "starttls",
-            timeout=SEND_TIMEOUT_SECONDS,
-        )
+        # The server only: neither the recipient nor the subject goes on the span.
+        where: dict[str, str | int] = {
+            "server.address": settings.smtp_host or "",
+            "server.port": settings.smtp_port,
+        }
+        with client_span(settings, "smtp send", where):
+            await aiosmtplib.send(
+                message,
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=(
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
+                ),
+                use_tls=settings.smtp_security == "tls",
+                start_tls=settings.smtp_security == "starttls",
+                timeout=SEND_TIMEOUT_SECONDS,
+            )
 
 
 class LogMailer:
