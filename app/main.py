@@ -64,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # install_docs: served from this process, under the strict CSP
         openapi_url=None if settings.is_production else "/openapi.json",
         redoc_url=None,
+        # Tracing is ours to set up (app/core/tracing.py scrubs secrets from spans): FastAPI
+        # must not build an exporter of its own when FASTAPI_OTEL_AUTO_CONFIGURE is set.
+        telemetry={"auto_configure": False},
     )
     install_error_handlers(app)
     install_openapi(app)
