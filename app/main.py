@@ -16,6 +16,7 @@ from app.api.openapi import install_openapi
 from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
 from app.api.v1.oauth import routes as oauth_routes
+from app.api.v1.roles import routes as role_routes
 from app.api.v1.service_keys import routes as service_key_routes
 from app.api.v1.tokens import routes as token_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(service_key_routes.router)
     app.include_router(token_routes.router)
     app.include_router(oauth_routes.router)
+    app.include_router(role_routes.router)
     plugins = load_plugins(settings)
     events = build_events(settings, plugins)
     plugin_loader.install(app, plugins)

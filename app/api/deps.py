@@ -7,7 +7,7 @@ in the threadpool, a hop that costs more than the work of all of them on every r
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,6 +24,7 @@ from app.db.session import get_session
 from app.plugins.plugin import LoginGate
 from app.services.auth import AccessTokenStrategy
 from app.services.email_links import EmailLinks
+from app.services.roles import RoleService
 from app.services.service_keys import authenticate as authenticate_service_key
 from app.services.sessions import SessionService
 from app.services.users import UserDatabase, UserManager
@@ -163,3 +164,26 @@ async def get_service_key(
 
 
 CurrentServiceKey = Annotated[ServiceKey, Depends(get_service_key)]
+
+
+async def get_roles(session: SessionDep, events: EventsDep) -> RoleService:
+    return RoleService(session, events)
+
+
+RolesDep = Annotated[RoleService, Depends(get_roles)]
+
+
+def require_roles(*names: str) -> Any:
+    """A dependency for a signed-in user with every one of `names` (superusers pass any
+    check): `Depends`-ready, for `dependencies=[require_roles("editor")]` or
+    `user: Annotated[User, require_roles("editor")]`. Anonymous callers get 401, users
+    without a role 403. The roles are the user's current ones (loaded with the user in
+    the token check), not the token's: taking a role away applies here at once."""
+    needed = frozenset(names)
+
+    async def has_roles(user: CurrentUser) -> User:
+        if not user.is_superuser and not needed <= set(user.roles):
+            raise errors.RoleRequired()
+        return user
+
+    return Depends(has_roles)

@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     ADMIN_USER_INACTIVE = "ADMIN_USER_INACTIVE"
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    ROLE_ALREADY_EXISTS = "ROLE_ALREADY_EXISTS"
+    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
+    ROLES_UNKNOWN = "ROLES_UNKNOWN"
     CSRF_CHECK_FAILED = "CSRF_CHECK_FAILED"
     RESET_PASSWORD_BAD_TOKEN = "RESET_PASSWORD_BAD_TOKEN"
     RESET_PASSWORD_INVALID_PASSWORD = "RESET_PASSWORD_INVALID_PASSWORD"
@@ -78,6 +81,10 @@ class OAuthErrorBody(ErrorBody):
         "`access_denied`, `expired_token`)."
     )
     error_description: str = Field(description="The message, for a person.")
+
+
+class UnknownRolesBody(ErrorBody):
+    roles: list[str] = Field(description="The names that are no role, sorted.")
 
 
 class ValidationErrorBody(ErrorBody):
@@ -519,3 +526,50 @@ _OAUTH_ERRORS: dict[type[AppError], str] = {
     ServiceBusy: "temporarily_unavailable",
 }
 _KEPT_STATUSES = (413, 429, 503)
+
+
+class RoleAlreadyExists(AppError):
+    status_code = 409
+    code = ErrorCode.ROLE_ALREADY_EXISTS
+    message = "A role with this name already exists."
+
+
+class RoleNotFound(AppError):
+    status_code = 404
+    code = ErrorCode.ROLE_NOT_FOUND
+    message = "No role with this name."
+
+
+class UnknownRoles(AppError):
+    """Role names given to a user that are no role; `roles` lists them."""
+
+    code = ErrorCode.ROLES_UNKNOWN
+    message = "Some of these roles don't exist: create them first."
+    roles: list[str] = ["editr"]  # the example in the API docs; each instance has its own
+
+    def __init__(self, roles: list[str]) -> None:
+        super().__init__()
+        self.roles = sorted(roles)
+
+    @property
+    def extra(self) -> dict[str, Any]:  # a list, where the others have strings
+        return {"roles": self.roles}
+
+    @classmethod
+    def openapi(cls) -> dict[int | str, dict[str, Any]]:
+        example = {"code": cls.code, "message": cls.message, "roles": cls.roles}
+        return {
+            cls.status_code: {
+                "model": UnknownRolesBody,
+                "description": cls.message,
+                "content": {"application/json": {"example": example}},
+            }
+        }
+
+
+class RoleRequired(AppError):
+    """A route guarded by `require_roles` refused a user without one of its roles."""
+
+    status_code = 403
+    code = ErrorCode.FORBIDDEN
+    message = "This needs a role your account doesn't have."

@@ -50,6 +50,9 @@ class EventType(StrEnum):
     # detail: service_key_id, name; user_id and actor_id are the admin (none from the CLI).
     SERVICE_KEY_CREATED = "service_key_created"
     SERVICE_KEY_REVOKED = "service_key_revoked"
+    ROLE_CREATED = "role_created"  # no user_id; detail.name
+    ROLE_DELETED = "role_deleted"  # no user_id; detail.name, detail.holders
+    USER_ROLES_CHANGED = "user_roles_changed"  # detail.added, detail.removed, detail.roles
 
 
 class PluginEventType(str):

@@ -7,7 +7,7 @@ import secrets
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -179,8 +179,11 @@ class TokenSettings:
     lifetime_seconds: int
 
 
-def create_access_token(config: TokenSettings, *, subject: str, session_id: str) -> str:
-    """Sign a short-lived access JWT for a user (`sub`) within one session (`sid`)."""
+def create_access_token(
+    config: TokenSettings, *, subject: str, session_id: str, roles: Sequence[str] = ()
+) -> str:
+    """Sign a short-lived access JWT for a user (`sub`) within one session (`sid`), with
+    the user's role names as they are now (`roles`)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": config.issuer,
@@ -190,6 +193,7 @@ def create_access_token(config: TokenSettings, *, subject: str, session_id: str)
         "iat": now,
         "exp": now + config.lifetime_seconds,
         "jti": uuid.uuid4().hex,
+        "roles": list(roles),
     }
     return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
 

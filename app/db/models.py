@@ -5,12 +5,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.base import Base
+
+# JSONB on PostgreSQL, JSON text on SQLite: a list of names either way.
+ROLE_LIST = JSON().with_variant(JSONB(), "postgresql")
+ROLE_NAME_LENGTH = 64
 
 
 class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
@@ -34,6 +38,12 @@ class User(SQLAlchemyBaseUserTable[uuid.UUID], Base):
     # Set whenever a session starts. A column, not max(sessions.created_at): the purge
     # deletes ended sessions, and the admin list would forget who signed in last month.
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The user's role names, sorted: a copy of user_roles kept in step by app/db/crud/role.py
+    # in the same transaction, so the one query that loads the user on every request (and
+    # every token it is issued) has them without a join or a second round trip.
+    roles: Mapped[list[str]] = mapped_column(
+        ROLE_LIST, nullable=False, server_default=text("'[]'"), default=list
+    )
 
 
 # fastapi-users types `User.id` and `User.email` as plain values; queries use these.
@@ -140,3 +150,31 @@ Index(
     postgresql_where=ServiceKey.revoked_at.is_(None),
     sqlite_where=ServiceKey.revoked_at.is_(None),
 )
+
+
+class Role(Base):
+    """A named role a superuser creates and gives to users; access tokens carry the names."""
+
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(ROLE_NAME_LENGTH), primary_key=True)
+    description: Mapped[str] = mapped_column(String(256), nullable=False, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    __mapper_args__ = {"eager_defaults": True}  # created_at comes back in the INSERT
+
+
+class UserRole(Base):
+    """Who has which role: the record of truth that users.roles copies. Deleting a user
+    or a role deletes its rows."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed for deleting a role: finding its holders must not scan every assignment.
+    role_name: Mapped[str] = mapped_column(
+        ForeignKey("roles.name", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -3,6 +3,8 @@ pyproject.toml holds every plugin to it). Everything here is meant to stay stabl
 
 Declaring a plugin: Plugin, PluginSettings, Host (what a lifespan gets).
 Routes: CurrentUser, CurrentSuperuser, CurrentSession (the user and their session id),
+require_roles("editor", ...) (a signed-in user with every one of those roles, or a
+superuser; `dependencies=[require_roles(...)]` or `Annotated[User, require_roles(...)]`),
 SessionDep (the request's database session, committed on success), EventsDep (emit
 events), SignInDep (start a session answered as login is), AccountsDep (find a user, ask
 for their password, end their sessions), KeysDep (keys derived from the service's secret),
@@ -14,7 +16,8 @@ declare it as `Plugin(login_gate=...)`); GrantHandler and GrantRequest (serve an
 grant type at `POST /v1/oauth/token`: `Plugin(grants={grant_type: factory})`).
 Data: Base (declare models on it), User (the accounts table, to read), Client, utcnow.
 Errors: PluginError (subclass it with a code of your own), responses (document errors on
-a route), and the core's errors a plugin may raise or document.
+a route), and the core's errors a plugin may raise or document (RoleRequired is the 403
+require_roles answers).
 Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enabled")
 declares a type of the plugin's own (audited, and heard by subscribers like the core's).
 Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route).
@@ -34,6 +37,7 @@ from app.api.deps import (
     CurrentUser,
     EventsDep,
     SessionDep,
+    require_roles,
 )
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
 from app.core.errors import (
@@ -43,6 +47,7 @@ from app.core.errors import (
     CurrentPasswordRequired,
     ErrorBody,
     PluginError,
+    RoleRequired,
     TooManyRequests,
     UnsupportedMediaType,
     UserNotFound,
@@ -118,6 +123,7 @@ __all__ = [
     "PluginEventType",
     "PluginSettings",
     "PublicUrlDep",
+    "RoleRequired",
     "SecurityEvent",
     "SessionDep",
     "SignIn",
@@ -131,6 +137,7 @@ __all__ = [
     "in_background",
     "plugin_event_type",
     "rate_limit",
+    "require_roles",
     "responses",
     "run_periodically",
     "settings_of",

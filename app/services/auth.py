@@ -50,7 +50,9 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
         return self._verified[1]
 
     def issue(self, user: User, session_id: uuid.UUID) -> str:
-        return create_access_token(self.config, subject=str(user.id), session_id=str(session_id))
+        return create_access_token(
+            self.config, subject=str(user.id), session_id=str(session_id), roles=user.roles
+        )
 
     async def write_token(self, user: User) -> str:
         """A token in a new session. The bearer transport has no room for a refresh token,

@@ -1,11 +1,20 @@
-"""A plugin used by the tests: one route, and a record of the events it heard."""
+"""A plugin used by the tests: a few routes, and a record of the events it heard."""
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins.api import EventBus, EventType, Plugin, PluginSettings, SecurityEvent
+from app.plugins.api import (
+    EventBus,
+    EventType,
+    Plugin,
+    PluginSettings,
+    SecurityEvent,
+    User,
+    require_roles,
+)
 
 seen: list[tuple[str, uuid.UUID | None]] = []
 seen_after_commit: list[str] = []
@@ -17,6 +26,18 @@ router = APIRouter(prefix="/v1/greeter")
 async def hello() -> dict[str, str]:
     """Says hello."""
     return {"hello": "world"}
+
+
+@router.get("/desk", dependencies=[require_roles("editor")])
+async def desk() -> dict[str, str]:
+    """Only for editors (and superusers)."""
+    return {"desk": "open"}
+
+
+@router.get("/press")
+async def press(user: Annotated[User, require_roles("editor", "publisher")]) -> dict[str, str]:
+    """Only for users who are both editors and publishers (and superusers)."""
+    return {"printed_by": user.email}
 
 
 async def remember(event: SecurityEvent, _: AsyncSession) -> None:

@@ -79,6 +79,10 @@ class UserRead(BaseModel):
     is_verified: bool
     is_superuser: bool
     created_at: UtcDatetime
+    roles: list[str] = Field(
+        description="The account's role names, sorted. Access tokens carry them too (`roles`), "
+        "as they were when the token was issued."
+    )
 
 
 class LoginRequest(BaseModel):
