@@ -140,3 +140,24 @@ async def test_sqlite_service_keys_and_introspection(tmp_path: Path) -> None:
     assert taken.json()["code"] == "SERVICE_KEY_NAME_TAKEN"
     assert live.json()["active"] is True
     assert (revoked.status_code, refused.status_code, reused.status_code) == (204, 401, 201)
+
+
+async def test_sqlite_roles_are_given_shown_and_deleted(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await anyio.to_thread.run_sync(run_migrations, url)
+    await create_superuser(make_settings(url), "root@example.com", PASSWORD)
+    async with running(create_app(make_settings(url))) as client:
+        ann = await register(client, "ann@example.com")
+        root = bearer(await login(client, "root@example.com"))
+        for name in ("editor", "viewer"):
+            created = await client.post("/v1/roles", json={"name": name}, headers=root)
+            assert created.status_code == 201, created.text
+        given = await client.put(
+            f"/v1/users/{ann['id']}/roles", json=["viewer", "editor"], headers=root
+        )
+        deleted = await client.delete("/v1/roles/editor", headers=root)
+        me = await client.get("/v1/users/me", headers=bearer(await login(client, ann["email"])))
+
+    assert given.json() == ["editor", "viewer"]
+    assert deleted.status_code == 204
+    assert me.json()["roles"] == ["viewer"]

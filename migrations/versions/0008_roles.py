@@ -49,15 +49,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_roles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_roles_role_name"), ["role_name"], unique=False)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("roles", ROLE_LIST, server_default=sa.text("'[]'"), nullable=False)
-        )
+    # Plain ALTER TABLE (SQLite can add a column with a constant default): batch mode would
+    # copy the table on SQLite, and can't carry its expression index across.
+    op.add_column(
+        "users", sa.Column("roles", ROLE_LIST, server_default=sa.text("'[]'"), nullable=False)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("roles")
+    op.drop_column("users", "roles")
     with op.batch_alter_table("user_roles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_roles_role_name"))
     op.drop_table("user_roles")

@@ -60,6 +60,7 @@ def concrete(path: str) -> str:
         path.replace("{user_id}", str(uuid.uuid4()))
         .replace("{key_id}", str(uuid.uuid4()))
         .replace("{session_id}", "not-a-uuid")
+        .replace("{name}", "no-such-role")
     )
 
 

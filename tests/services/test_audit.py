@@ -259,6 +259,33 @@ async def _service_key_revoked(client: AsyncClient, _: Inbox, db_engine: AsyncEn
     return await _service_key(client, db_engine, revoke=True)
 
 
+async def _role_admin(client: AsyncClient, db_engine: AsyncEngine) -> tuple[dict[str, str], str]:
+    admin = bearer(await superuser(db_engine, client))
+    created = await client.post("/v1/roles", json={"name": "editor"}, headers=admin)
+    assert created.status_code == 201, created.text
+    return admin, (await client.get("/v1/users/me", headers=admin)).json()["id"]
+
+
+async def _role_created(client: AsyncClient, _: Inbox, db_engine: AsyncEngine) -> Seen:
+    __, admin_id = await _role_admin(client, db_engine)
+    return Seen(None, actor_id=admin_id, detail={"name": "editor"})
+
+
+async def _role_deleted(client: AsyncClient, _: Inbox, db_engine: AsyncEngine) -> Seen:
+    admin, admin_id = await _role_admin(client, db_engine)
+    assert (await client.delete("/v1/roles/editor", headers=admin)).status_code == 204
+    return Seen(None, actor_id=admin_id, detail={"name": "editor", "holders": 0})
+
+
+async def _user_roles_changed(client: AsyncClient, _: Inbox, db_engine: AsyncEngine) -> Seen:
+    user = await register(client, "ann@example.com")
+    admin, admin_id = await _role_admin(client, db_engine)
+    given = await client.put(f"/v1/users/{user['id']}/roles", json=["editor"], headers=admin)
+    assert given.status_code == 200, given.text
+    detail = {"added": ["editor"], "removed": [], "roles": ["editor"]}
+    return Seen(user["id"], actor_id=admin_id, detail=detail)
+
+
 SCENARIOS: dict[EventType, Scenario] = {
     EventType.REGISTERED: _registered,
     EventType.LOGIN_SUCCEEDED: _login_succeeded,
@@ -280,6 +307,9 @@ SCENARIOS: dict[EventType, Scenario] = {
     EventType.SUPERUSER_CREATED: _superuser_created,
     EventType.SERVICE_KEY_CREATED: _service_key_created,
     EventType.SERVICE_KEY_REVOKED: _service_key_revoked,
+    EventType.ROLE_CREATED: _role_created,
+    EventType.ROLE_DELETED: _role_deleted,
+    EventType.USER_ROLES_CHANGED: _user_roles_changed,
 }
 # Events the CLI emits carry no client address (see tests/test_cli.py for the process).
 WITHOUT_CLIENT = {EventType.SUPERUSER_CREATED}
@@ -300,7 +330,7 @@ async def test_each_security_event_is_recorded_with_who_where_and_when(
     seen = await SCENARIOS[event_type](client, inbox, db_engine)
 
     [event] = await events(db_engine, type=event_type.value)
-    assert str(event["user_id"]) == seen.user_id
+    assert (str(event["user_id"]) if event["user_id"] else None) == seen.user_id
     assert (str(event["actor_id"]) if event["actor_id"] else None) == seen.actor_id
     assert (event["session_id"] is not None) == seen.session_known
     assert event["occurred_at"] is not None

@@ -28,6 +28,7 @@ const LABELS = {
   superuser_created: "Administrator account created",
   service_key_created: "You created a service key",
   service_key_revoked: "You revoked a service key",
+  user_roles_changed: "An administrator changed your roles",
 };
 const WARNINGS = new Set(["login_failed", "refresh_token_reused", "current_password_failed"]);
 
