@@ -28,13 +28,15 @@ let generation = 0;
 let sessionExpiredHandler = () => {};
 
 export class ApiError extends Error {
-  constructor({ status, code, message, fieldErrors = [], retryAfter = null }) {
+  constructor({ status, code, message, fieldErrors = [], retryAfter = null, roles = [] }) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.fieldErrors = fieldErrors;
     this.retryAfter = retryAfter;
+    // ROLES_UNKNOWN names the roles that don't exist (any more).
+    this.roles = roles;
     // True when the app has already sent the user to the login view, so
     // the view that made the request has nothing left to show.
     this.sessionExpired = false;
@@ -250,6 +252,23 @@ export function sendResetLink(id) {
   return request("POST", `/v1/users/${encodeURIComponent(id)}/reset-password-email`);
 }
 
+export function listRoles() {
+  return request("GET", "/v1/roles");
+}
+
+export function createRole(name, description) {
+  return request("POST", "/v1/roles", { body: { name, description } });
+}
+
+export function deleteRole(name) {
+  return request("DELETE", `/v1/roles/${encodeURIComponent(name)}`);
+}
+
+/** Replaces the user's roles; answers them sorted. */
+export function setUserRoles(id, names) {
+  return request("PUT", `/v1/users/${encodeURIComponent(id)}/roles`, { body: names });
+}
+
 /** Plain JSON helpers for plugins: the bearer token, renewal and ApiError, like the core views. */
 export function listServiceKeys() {
   return request("GET", "/v1/service-keys");
@@ -327,6 +346,7 @@ async function toApiError(response) {
     message: typeof data.message === "string" ? data.message : "",
     fieldErrors: Array.isArray(data.errors) ? data.errors : [],
     retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
+    roles: Array.isArray(data.roles) ? data.roles.filter((name) => typeof name === "string") : [],
   });
 }
 

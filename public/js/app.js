@@ -48,6 +48,7 @@ const ROUTES = {
   "/devices": lazyView("Devices", "user", () => import("./views/devices.js").then((m) => m.devicesView)),
   "/activity": lazyView("Activity", "user", () => import("./views/activity.js").then((m) => m.activityView)),
   "/admin": lazyView("Users", "user", () => import("./views/admin.js").then((m) => m.adminView)),
+  "/admin/roles": lazyView("Roles", "user", () => import("./views/roles.js").then((m) => m.rolesView)),
   "/admin/service-keys": lazyView("Service keys", "user", () => import("./views/service-keys.js").then((m) => m.serviceKeysView)),
   "/forgot-password": forgotPasswordView,
   "/reset-password": resetPasswordView,
@@ -209,6 +210,7 @@ function renderNav(activePath) {
     for (const { id, title } of pluginSections) items.push(navLink(`/${id}`, title, activePath));
     if (session.user?.is_superuser) {
       items.push(navLink("/admin", "Users", activePath));
+      items.push(navLink("/admin/roles", "Roles", activePath));
       items.push(navLink("/admin/service-keys", "Service keys", activePath));
     }
     items.push(h("button", { type: "button", class: "site-nav__link site-nav__button", onclick: logOut, text: "Log out" }));

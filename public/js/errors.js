@@ -66,6 +66,15 @@ const MESSAGES = {
     text: "Another live service key already has this name. Pick another one.",
   },
   INTROSPECTION_INVALID_REQUEST: { field: null, text: "The introspection request was malformed." },
+  ROLE_ALREADY_EXISTS: { field: "name", text: "A role with this name already exists." },
+  ROLE_NOT_FOUND: { field: null, text: "This role doesn't exist any more." },
+  ROLES_UNKNOWN: {
+    field: null,
+    text: (error) =>
+      error.roles?.length > 0
+        ? `These roles don't exist any more: ${error.roles.join(", ")}. Reload the page to see the current ones.`
+        : "Some of these roles don't exist any more. Reload the page to see the current ones.",
+  },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },

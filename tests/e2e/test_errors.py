@@ -26,6 +26,7 @@ FIELDS = {
     ErrorCode.UPDATE_USER_INVALID_PASSWORD: "password",
     ErrorCode.RESET_PASSWORD_INVALID_PASSWORD: "password",
     ErrorCode.SERVICE_KEY_NAME_TAKEN: "name",
+    ErrorCode.ROLE_ALREADY_EXISTS: "name",
 }
 
 

@@ -1,5 +1,5 @@
 import * as api from "../api.js";
-import { announce, formatDate, formatDateTime, formatDay, h, srOnly } from "../dom.js";
+import { announce, formatDate, formatDateTime, formatDay, h, srOnly, uid } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { createForm, field } from "../forms.js";
@@ -144,6 +144,7 @@ function urlFor({ email, offset }) {
 function userCard(initialUser, { isSelf, onGone, notify }) {
   const item = h("li", { class: "user-card" });
   const sessionsBox = h("div", { class: "user-card__sessions", hidden: true });
+  const rolesBox = h("div", { class: "user-card__roles", hidden: true });
   let user = initialUser;
   let open = false;
 
@@ -220,6 +221,59 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
     sessionsBox.hidden = false;
   }
 
+  /** Checkboxes for every role, the user's ticked; saving replaces the user's roles. */
+  async function showRolesEditor() {
+    const roles = await api.listRoles();
+    const legendId = uid("roles-legend");
+    const boxes = roles.map((role) => {
+      const id = uid("role");
+      const box = h("input", { type: "checkbox", id, value: role.name, checked: user.roles.includes(role.name) });
+      const hintId = role.description ? `${id}-hint` : null;
+      if (hintId) box.setAttribute("aria-describedby", hintId);
+      return h(
+        "div",
+        { class: "role-choice" },
+        box,
+        h("label", { for: id, text: role.name }),
+        hintId ? h("span", { class: "role-choice__hint", id: hintId, text: role.description }) : null,
+      );
+    });
+    if (roles.length === 0) {
+      rolesBox.replaceChildren(
+        h("h3", { class: "user-card__subtitle", text: "Roles" }),
+        h("p", {}, "No roles yet. ", h("a", { href: "/admin/roles", "data-link": true, text: "Create roles" }), " first."),
+      );
+      rolesBox.hidden = false;
+      return;
+    }
+    const save = actionButton("save-roles", "Save roles");
+    save.classList.remove("button--secondary");
+    save.addEventListener("click", () =>
+      run(save, "Saving…", async () => {
+        const chosen = boxes.map((choice) => choice.querySelector("input")).filter((box) => box.checked).map((box) => box.value);
+        user = { ...user, roles: await api.setUserRoles(user.id, chosen) };
+        rolesBox.hidden = true; // done: the badges show the result
+        render();
+        notify(
+          user.roles.length > 0 ? `${user.email} now has the roles ${user.roles.join(", ")}.` : `${user.email} has no roles now.`,
+          "success",
+        );
+        item.querySelector('[data-action="roles"]')?.focus();
+      }),
+    );
+    rolesBox.replaceChildren(
+      h(
+        "fieldset",
+        { class: "role-choices", "aria-labelledby": legendId },
+        h("legend", { id: legendId, class: "user-card__subtitle" }, "Roles", srOnly(` of ${user.email}`)),
+        boxes,
+      ),
+      save,
+    );
+    rolesBox.hidden = false;
+    boxes[0]?.querySelector("input")?.focus();
+  }
+
   function actions() {
     const toggleVerified = actionButton("verified", user.is_verified ? "Mark email unconfirmed" : "Mark email confirmed");
     toggleVerified.addEventListener("click", () =>
@@ -246,6 +300,8 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
         notify(`A password reset link is on its way to ${user.email}.`, "success");
       }),
     );
+    const roles = actionButton("roles", "Roles");
+    roles.addEventListener("click", () => run(roles, "Loading…", showRolesEditor));
     const sessions = actionButton("sessions", "Sessions");
     sessions.addEventListener("click", () => run(sessions, "Loading…", showSessions));
     const remove = actionButton("delete", "Delete…", { danger: true });
@@ -264,7 +320,7 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
         },
       }),
     );
-    return h("div", { class: "user-card__actions" }, toggleVerified, toggleActive, toggleAdmin, reset, sessions, remove);
+    return h("div", { class: "user-card__actions" }, toggleVerified, toggleActive, toggleAdmin, roles, reset, sessions, remove);
   }
 
   function render() {
@@ -272,6 +328,7 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
       h("span", { class: `badge ${user.is_active ? "badge--ok" : "badge--off"}`, text: user.is_active ? "Active" : "Deactivated" }),
       h("span", { class: "badge", text: user.is_verified ? "Verified" : "Not verified" }),
       user.is_superuser ? h("span", { class: "badge badge--admin", text: "Administrator" }) : null,
+      ...(user.roles ?? []).map((name) => h("span", { class: "badge badge--role" }, srOnly("Role: "), name)),
     ];
     const lastLogin = user.last_login_at ? `Last login ${formatDay(user.last_login_at)}` : "Never logged in";
     const details = isSelf
@@ -282,6 +339,7 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
           h("summary", {}, "Manage", srOnly(` ${user.email}`)),
           h("p", { class: "user-card__since", text: `Joined ${formatDate(user.created_at)}` }),
           actions(),
+          rolesBox,
           sessionsBox,
         );
     // Re-rendering after an action keeps the actions open.

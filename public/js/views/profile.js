@@ -43,7 +43,8 @@ function showDetails(container, user, notify) {
     ["Email address", user.email],
     ["Status", user.is_active ? "Active" : "Deactivated"],
     ["Email verified", user.is_verified ? "Yes" : "Not yet"],
-    ["Role", user.is_superuser ? "Administrator" : "Member"],
+    ["Account type", user.is_superuser ? "Administrator" : "Member"],
+    ["Roles", user.roles?.length > 0 ? user.roles.join(", ") : "None"],
     ["Member since", formatDate(user.created_at)],
     ["User ID", user.id],
   ];
