@@ -6,7 +6,9 @@ import secrets
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from pydantic import ValidationError
 
+from app.api.v1.roles.schemas import RoleCreate
 from tests.e2e.conftest import PASSWORD, LiveServer, PageWatch, log_in, unique_email
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +124,23 @@ async def test_the_roles_page_is_refused_to_regular_users(
     ).to_be_visible()
     await expect(main.get_by_label("Name")).to_have_count(0)
     await expect(page.get_by_role("navigation").get_by_role("link", name="Roles")).to_have_count(0)
+
+
+ROLE_NAMES = ["a", "editor", "billing:read", "team.lead_2-x", "a" + "b" * 63, "a" + "b" * 64]
+ROLE_NAMES += ["", "Editor", "1st", "-x", "_x", "edi tor", "editör", "e\n", "x/y", "ａ"]
+CHECK_ROLE_NAME = """async (name) => (await import("/js/views/roles.js")).checkRoleName(name)"""
+
+
+async def test_the_browser_refuses_exactly_the_role_names_the_server_refuses(
+    page: Page,
+) -> None:
+    await page.goto("/login")
+
+    for name in ROLE_NAMES:
+        try:
+            RoleCreate(name=name)
+            server_accepts = True
+        except ValidationError:
+            server_accepts = False
+        browser_problem = await page.evaluate(CHECK_ROLE_NAME, name)
+        assert (browser_problem is None) == server_accepts, name

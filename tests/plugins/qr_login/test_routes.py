@@ -7,17 +7,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jwt
 import pytest
 import segno
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.cli import create_superuser
 from app.core.config import Settings
 from app.main import create_app
 from app.plugins.qr_login.schemas import StartRequest
 from app.plugins.qr_login.service import QR_SVG
-from tests.conftest import login, make_settings, register, running
+from tests.conftest import PASSWORD, login, make_settings, register, running
 from tests.plugins.qr_login.flow import (
     DESKTOP,
     DEVICE_GRANT,
@@ -301,6 +303,23 @@ async def test_an_approved_request_signs_the_device_in_exactly_once(
     assert error_of(again) == "invalid_grant"
     refreshed = await qr.post("/v1/users/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refreshed.status_code == 200
+
+
+async def test_a_qr_sign_in_s_access_token_carries_the_approver_s_roles(
+    qr: AsyncClient, phone: str, settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await create_superuser(settings, "root@example.com", PASSWORD)
+    root = bearer(await login(qr, "root@example.com"))
+    ann_id = (await qr.get("/v1/users/me", headers=bearer(phone))).json()["id"]
+    assert (await qr.post("/v1/roles", json={"name": "editor"}, headers=root)).status_code == 201
+    given = await qr.put(f"/v1/users/{ann_id}/roles", json=["editor"], headers=root)
+    assert given.status_code == 200, given.text
+    started = await start(qr)
+    await decide(qr, phone, started["user_code"], "approve")
+
+    access = (await poll(qr, started["device_code"])).json()["access_token"]
+
+    assert jwt.decode(access, options={"verify_signature": False})["roles"] == ["editor"]
 
 
 async def test_the_new_session_is_the_approver_s_labelled_qr_with_the_requester_s_device(
