@@ -8,6 +8,7 @@ FastAPI's route itself, no middleware, no logging. Serve against our database wi
 key: `FLOOR_DATABASE_URL=postgresql://... FLOOR_SECRET_KEY=... uvicorn bench.floor_app:app`.
 """
 
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "iat", "exp", "jti"]
 LEEWAY_SECONDS = 5
 USER_IN_LIVE_SESSION = """
 SELECT users.id, users.email, users.created_at, users.hashed_password, users.is_active,
-       users.is_superuser, users.is_verified
+       users.is_superuser, users.is_verified, users.roles
 FROM users JOIN sessions ON sessions.user_id = users.id
 WHERE users.id = $1 AND sessions.id = $2 AND sessions.revoked_at IS NULL
   AND sessions.expires_at > $3
@@ -101,6 +102,8 @@ async def me(request: Request) -> JSONResponse:
             "is_verified": row["is_verified"],
             "is_superuser": row["is_superuser"],
             "created_at": row["created_at"].astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            # asyncpg hands JSONB over as its text unless a codec is set: the app decodes it too.
+            "roles": json.loads(row["roles"]),
         },
         headers={"Cache-Control": "no-store"},
     )
