@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import PASSWORD, register
 
-USER_FIELDS = {"id", "email", "is_active", "is_verified", "is_superuser", "created_at"}
+USER_FIELDS = {"id", "email", "is_active", "is_verified", "is_superuser", "created_at", "roles"}
 
 
 async def test_register_returns_the_new_user_without_its_hash(client: AsyncClient) -> None:
@@ -19,6 +19,7 @@ async def test_register_returns_the_new_user_without_its_hash(client: AsyncClien
     assert set(body) == USER_FIELDS
     assert body["email"] == "ann@example.com"
     assert (body["is_active"], body["is_verified"], body["is_superuser"]) == (True, False, False)
+    assert body["roles"] == []
 
 
 async def test_register_ignores_privilege_fields_from_the_client(client: AsyncClient) -> None:
