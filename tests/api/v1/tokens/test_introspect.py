@@ -69,6 +69,28 @@ async def test_a_live_access_token_is_active_with_its_claims_and_roles(
     }
 
 
+async def test_a_role_change_shows_in_introspection_at_once(
+    client: AsyncClient, service_key: str, superuser_token: str
+) -> None:
+    user = await register(client, "ann@example.com")
+    signed_in = await client.post(
+        "/v1/users/login", json={"email": "ann@example.com", "password": PASSWORD}
+    )
+    tokens = signed_in.json()
+    root = bearer(superuser_token)
+    assert (await client.post("/v1/roles", json={"name": "editor"}, headers=root)).is_success
+
+    given = await client.put(f"/v1/users/{user['id']}/roles", json=["editor"], headers=root)
+
+    assert given.status_code == 200, given.text
+    # The token still says what it said; introspection says what holds now.
+    assert claims_of(tokens["access_token"])["roles"] == []
+    assert (await answer(client, service_key, tokens["access_token"]))["roles"] == ["editor"]
+    assert (await answer(client, service_key, tokens["refresh_token"]))["roles"] == ["editor"]
+    assert (await client.delete("/v1/roles/editor", headers=root)).status_code == 204
+    assert (await answer(client, service_key, tokens["access_token"]))["roles"] == []
+
+
 async def test_a_token_is_inactive_right_after_logout(
     client: AsyncClient, service_key: str
 ) -> None:
