@@ -358,6 +358,12 @@ async def test_access_tokens_carry_the_roles_from_the_next_refresh_on(
     assert refreshed.status_code == 200, refreshed.text
     assert claims(refreshed.json()["access_token"])["roles"] == ["editor"]
     assert claims(await login(client, "ann@example.com"))["roles"] == ["editor"]
+    oauth = await client.post(
+        "/v1/oauth/token",
+        data={"grant_type": "password", "username": "ann@example.com", "password": PASSWORD},
+    )
+    assert oauth.status_code == 200, oauth.text
+    assert claims(oauth.json()["access_token"])["roles"] == ["editor"]
 
 
 # -- require_roles ---------------------------------------------------------------------------
