@@ -22,6 +22,7 @@ from app.api.v1.tokens import routes as token_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
 from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
+from app.core.garbage_collection import freeze_startup_objects
 from app.core.logging import configure_logging
 from app.core.metrics import watch_pool, worker_stopped
 from app.core.tracing import install_tracing
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with started(settings, events) as context, plugin_loader.running(plugins, context):
             app.state.context = context
             watch_pool(context.engine)
+            freeze_startup_objects()  # after everything that lives as long as the process
             purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
             try:
                 yield
