@@ -44,8 +44,10 @@ async def create_superuser(settings: Settings, email: str, password: str | None)
                     UserDatabase(session, User),
                     hasher=context.hasher,
                     password_policy=context.password_policy,
-                    events=emitter,
-                    sessions=SessionService(session, settings, emitter, key=context.tokens.key),
+                    events=lambda: emitter,
+                    sessions=lambda events: SessionService(
+                        session, settings, events, key=context.tokens.key
+                    ),
                 )
                 existing = await manager.user_db.get_by_email(email)
                 if existing is not None:

@@ -53,29 +53,38 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_user_manager(
-    request: Request, background: BackgroundTasks, session: SessionDep, context: ContextDep
+    request: Request, background: BackgroundTasks, session: SessionDep
 ) -> UserManager:
-    """The account rules with their event bus and session service, built in one step.
+    """The account rules, with their event bus and session service built on first use.
 
     fastapi-users' current-user dependency asks for a user manager on every authenticated
-    request; one dependency (not one per collaborator) keeps FastAPI's per-request solving
-    short. After-commit handlers (notification mails) run as background tasks: after the
-    response, so after the commit, and not at all on an error.
+    request, and most of those only read a token: each sub-dependency costs FastAPI time
+    to solve on every one of them (so the context is read here, not through ContextDep),
+    and the collaborators cost nothing until a route uses them. After-commit handlers
+    (notification mails) run as background tasks: after the response, so after the
+    commit, and not at all on an error.
     """
-    client = client_of(request)
-    events = context.events.bind(
-        session,
-        context.sessionmaker,
-        ip_address=client.ip_address,
-        user_agent=client.user_agent,
-        schedule=background.add_task,
-    )
+    context: AppContext = request.app.state.context
+
+    def events() -> Emitter:
+        client = client_of(request)
+        return context.events.bind(
+            session,
+            context.sessionmaker,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+            schedule=background.add_task,
+        )
+
+    def sessions(events: Emitter) -> SessionService:
+        return SessionService(session, context.settings, events, key=context.tokens.key)
+
     return UserManager(
         UserDatabase(session, User),
         hasher=context.hasher,
         password_policy=context.password_policy,
         events=events,
-        sessions=SessionService(session, context.settings, events, key=context.tokens.key),
+        sessions=sessions,
     )
 
 
@@ -94,8 +103,10 @@ EventsDep = Annotated[Emitter, Depends(get_events)]
 SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 
 
-async def get_strategy(context: ContextDep) -> AccessTokenStrategy:
-    """Reads and signs tokens; reading needs only the key (and the manager's session)."""
+async def get_strategy(request: Request) -> AccessTokenStrategy:
+    """Reads and signs tokens; reading needs only the key (and the manager's session).
+    Part of every authenticated request, so without sub-dependencies (see get_user_manager)."""
+    context: AppContext = request.app.state.context
     return AccessTokenStrategy(context.tokens)
 
 

@@ -11,6 +11,7 @@
 
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import anyio
@@ -72,16 +73,27 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         *,
         hasher: PasswordHasher,
         password_policy: PasswordPolicy,
-        events: Emitter,
-        sessions: SessionService,
+        events: Callable[[], Emitter],
+        sessions: Callable[[Emitter], SessionService],
     ):
+        """`events` and `sessions` build the collaborators, on first use (`sessions` gets
+        the emitter): fastapi-users' current-user check builds a manager on every
+        authenticated request, and most of those only read a token."""
         # Our bcrypt, so even code that reaches for the synchronous helper can't hash
         # with fastapi-users' default (Argon2 first).
         super().__init__(user_db, hasher.helper)
         self.hasher = hasher
         self.password_policy = password_policy
-        self.events = events
-        self.sessions = sessions
+        self._build_events = events
+        self._build_sessions = sessions
+
+    @functools.cached_property
+    def events(self) -> Emitter:
+        return self._build_events()
+
+    @functools.cached_property
+    def sessions(self) -> SessionService:
+        return self._build_sessions(self.events)
 
     async def register(
         self,

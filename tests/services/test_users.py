@@ -71,8 +71,8 @@ async def manager_for(settings: Settings) -> AsyncIterator[tuple[UserManager, Ap
                     UserDatabase(session, User),
                     hasher=context.hasher,
                     password_policy=context.password_policy,
-                    events=events,
-                    sessions=sessions,
+                    events=lambda: events,
+                    sessions=lambda _: sessions,
                 ),
                 context,
             )
