@@ -6,9 +6,15 @@ floor, stock, ours, ours, stock, floor; then 4 connections against the floor and
 one worker against ours with two (WEB_CONCURRENCY=2). The floor (bench/floor_app.py)
 serves our database with our key and must answer with the same JSON. Then ours and stock
 run in-process with SQLAlchemy's engine and pool events counted, to show how many SQL
-statements and round trips one /me costs.
+statements and round trips one /me costs, and ours and the floor are called directly
+(bench/asgi_cpu.py) for the CPU one /me costs each, which the machine's load moves less
+than wrk's figures.
 """
 
+import contextlib
+import importlib
+import io
+import os
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +34,18 @@ from sqlalchemy.pool import Pool
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.apps import OURS, STOCK, App, import_stock_app, log_in, serving_with_floor, sign_up
+from bench.apps import (
+    FLOOR_MODULE,
+    OURS,
+    STOCK,
+    App,
+    floor_env,
+    import_stock_app,
+    log_in,
+    serving_with_floor,
+    sign_up,
+)
+from bench.asgi_cpu import cpu_ms_per_request
 from bench.load import Load, Request, combine, generate_load
 from bench.report import Result, Row, target
 from bench.stats import ratio
@@ -39,6 +56,7 @@ LIGHT_CONNECTIONS = 4
 THREADS = 2
 WORKERS = 2  # the second run of ours: the Procfile's web line with WEB_CONCURRENCY=2
 COUNTED_REQUESTS = 20
+CPU_REQUESTS = 2_000  # per round, for the in-process CPU per /me
 # engine/pool event -> what it counts
 EVENTS = {
     "before_cursor_execute": "SQL statements",
@@ -61,6 +79,7 @@ async def run(*, seconds: float) -> Result:
     light: dict[str, list[Load]] = {}
     scaled: dict[str, list[Load]] = {}
     work: dict[str, dict[str, float]] = {}
+    cpu: dict[str, float] = {}
     async with serving_with_floor(bcrypt_rounds=BCRYPT_ROUNDS, our_workers=(WORKERS,)) as servers:
         requests: dict[str, Request] = {}
         for app in (STOCK, OURS):
@@ -93,11 +112,12 @@ async def run(*, seconds: float) -> Result:
                 our_app(url) if app is OURS else import_stock_app(url, bcrypt_rounds=BCRYPT_ROUNDS)
             )
             work[app.name] = await count_database_work(in_process, app)
+        cpu = await cpu_per_request(servers[OURS.name][1])
 
     def combined(phases: dict[str, list[Load]]) -> dict[str, Load]:
         return {name: combine(runs) for name, runs in phases.items()}
 
-    return summarise(combined(loads), combined(light), combined(scaled), work)
+    return summarise(combined(loads), combined(light), combined(scaled), work, cpu)
 
 
 async def same_answer(ours: Request, floor: Request) -> None:
@@ -110,19 +130,45 @@ async def same_answer(ours: Request, floor: Request) -> None:
         raise RuntimeError(f"the floor answers differently: {answers[1].text} vs {answers[0].text}")
 
 
-def our_app(database_url: str) -> FastAPI:
+def our_app(database_url: str, *, secret_key: str = "", log_level: str = "ERROR") -> FastAPI:
     settings = Settings(
         _env_file=None,
         database_url=database_url,
-        secret_key=secrets.token_hex(32),
+        secret_key=secret_key or secrets.token_hex(32),
         bcrypt_rounds=BCRYPT_ROUNDS,
         rate_limits_enabled=False,
         plugins=[],
         cors_origins=[],
-        log_level="ERROR",
+        log_level=log_level,
+        log_format="json",
         secret_key_file=Path("/nonexistent/never-used"),
     )
     return create_app(settings)
+
+
+async def cpu_per_request(database_url: str) -> dict[str, float]:
+    """CPU milliseconds per authenticated GET /me, in this process, by app: ours as served
+    (a JSON request log line, metrics) and the floor, on the same database and token."""
+    secret_key = secrets.token_hex(32)
+    os.environ.update(floor_env(database_url, secret_key))
+    module = importlib.import_module(FLOOR_MODULE.partition(":")[0])
+    if module.SECRET_KEY != secret_key:
+        raise RuntimeError("bench.floor_app was already imported with other settings")
+    floor: FastAPI = module.app
+    ours = our_app(database_url, secret_key=secret_key, log_level="INFO")
+    # Ours writes its JSON request lines to stdout, which is this table's: into a buffer.
+    with contextlib.redirect_stdout(io.StringIO()):
+        async with LifespanManager(ours) as our_side, LifespanManager(floor) as floor_side:
+            transport = httpx.ASGITransport(app=our_side.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                headers = {"Authorization": f"Bearer {await log_in(client, OURS)}"}
+            cpu: dict[str, list[float]] = {}
+            for name, app in ((FLOOR, floor_side.app), (OURS.name, our_side.app)) * 2:
+                cost = await cpu_ms_per_request(
+                    app, OURS.me_path, headers, requests=CPU_REQUESTS, rounds=2
+                )
+                cpu.setdefault(name, []).append(cost)
+    return {name: min(costs) for name, costs in cpu.items()}
 
 
 async def count_database_work(app: FastAPI, target: App) -> dict[str, float]:
@@ -190,6 +236,7 @@ def summarise(
     light: dict[str, Load],
     scaled: dict[str, Load],
     work: dict[str, dict[str, float]],
+    cpu: dict[str, float],
 ) -> Result:
     ours, stock, floor = loads[OURS.name], loads[STOCK.name], loads[FLOOR]
     share = ratio(ours.per_second, floor.per_second)
@@ -241,6 +288,13 @@ def summarise(
             target=target("≥ 1.6× one worker", gain >= 1.6),
         ),
         Row(
+            "/me CPU per request in-process (ms)",
+            cpu[OURS.name],
+            floor=cpu[FLOOR],
+            ratio=ratio(cpu[OURS.name], cpu[FLOOR]),
+            ratio_label="ours/floor",
+        ),
+        Row(
             "SQL statements per /me",
             work[OURS.name]["before_cursor_execute"],
             work[STOCK.name]["before_cursor_execute"],
@@ -271,6 +325,9 @@ def summarise(
         f"workers: ours with 1 and with {WORKERS} (same options, same database), {CONNECTIONS} "
         f"connections, phases 1, {WORKERS}, {WORKERS}, 1: {scaled[OURS.name].per_second:,.0f} vs "
         f"{scaled[TWO].per_second:,.0f} requests/s; wrk itself runs on the same cores.",
+        f"CPU per /me in-process: each app called directly (bench/asgi_cpu.py), in turns "
+        f"floor, ours, floor, ours, {CPU_REQUESTS:,} requests a round, 2 rounds a turn, "
+        f"process time; the least round per app.",
         "the floor (bench/floor_app.py) answered with the same JSON as ours for the same token; "
         "its one round trip per /me is by construction (one fetchrow, no pool reset query).",
         *(
