@@ -5,6 +5,7 @@ In process, the pipeline is the real one (app/core/otel.py: provider, scrubbing,
 processor) with the SDK's in-memory exporter in place of OTLP. The Procfile test exports
 by OTLP/HTTP, from two workers, to a receiver in the test that decodes the protobuf."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -77,13 +78,16 @@ async def traced(
         yield client
 
 
-def cleared(exporter: InMemorySpanExporter) -> None:
+async def cleared(exporter: InMemorySpanExporter) -> None:
     """Forget the spans so far, those still queued in the batch processor included."""
-    finished(exporter)
+    await finished(exporter)
     exporter.clear()
 
 
-def finished(exporter: InMemorySpanExporter) -> Sequence[ReadableSpan]:
+async def finished(exporter: InMemorySpanExporter) -> Sequence[ReadableSpan]:
+    # asyncpg hands each statement to its query loggers (app/core/otel.py) with call_soon:
+    # a request's last ones may still be waiting for the loop's next turn.
+    await asyncio.sleep(0)
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     provider.force_flush()  # the batch processor exports from its own thread
@@ -123,12 +127,12 @@ async def test_a_me_request_makes_a_server_span_named_by_route_with_query_spans_
 ) -> None:
     await register(traced, "tia@example.com")
     token = await login(traced, "tia@example.com")
-    cleared(exporter)
+    await cleared(exporter)
 
     response = await traced.get("/v1/users/me", headers=bearer(token))
 
     assert response.status_code == 200
-    spans = finished(exporter)
+    spans = await finished(exporter)
     server = server_span(spans, response.headers[REQUEST_ID_HEADER])
     assert server.name == "GET /v1/users/me"
     assert server.attributes is not None
@@ -146,12 +150,12 @@ async def test_a_me_request_makes_a_server_span_named_by_route_with_query_spans_
 async def test_a_request_without_a_route_is_named_by_its_method_only(
     traced: AsyncClient, exporter: InMemorySpanExporter
 ) -> None:
-    cleared(exporter)
+    await cleared(exporter)
 
     response = await traced.get("/v1/no/such/thing?token=abc")
 
     assert response.status_code == 404
-    server = server_span(finished(exporter), response.headers[REQUEST_ID_HEADER])
+    server = server_span(await finished(exporter), response.headers[REQUEST_ID_HEADER])
     assert "/v1/no/such" not in server.name
     assert (server.attributes or {})["url.query"] == "token=[redacted]"
 
@@ -160,7 +164,7 @@ async def test_no_password_token_email_or_query_value_reaches_a_span(
     traced: AsyncClient, exporter: InMemorySpanExporter, superuser_token: str
 ) -> None:
     email = "secret.person@example.com"
-    cleared(exporter)
+    await cleared(exporter)
     await register(traced, email)
     login_response = await traced.post(
         "/v1/users/login", json={"email": email, "password": PASSWORD}
@@ -178,7 +182,7 @@ async def test_no_password_token_email_or_query_value_reaches_a_span(
     bad_login = await traced.post("/v1/users/login", json={"email": email, "password": "nope"})
     assert 400 <= bad_login.status_code < 500
 
-    spans = finished(exporter)
+    spans = await finished(exporter)
     exported = json.dumps([json.loads(span.to_json()) for span in spans])
     secrets = [PASSWORD, email, "secret.person", tokens["access_token"], superuser_token]
     if "refresh_token" in tokens:
@@ -199,13 +203,13 @@ async def test_log_lines_carry_the_trace_and_span_of_their_request(
 ) -> None:
     configure_logging(traced_settings)
     logs = CapturedLogs(capsys)
-    cleared(exporter)
+    await cleared(exporter)
 
     response = await traced.get("/v1/users/me")
 
     assert response.status_code == 401
     request_id = response.headers[REQUEST_ID_HEADER]
-    server = server_span(finished(exporter), request_id)
+    server = server_span(await finished(exporter), request_id)
     line = logs.access_line(request_id)
     assert server.context is not None
     assert line["trace_id"] == format_trace_id(server.context.trace_id)
@@ -221,12 +225,12 @@ async def test_a_mail_sent_is_a_client_span_of_its_request_naming_the_server_onl
             update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}
         )
         async with running(create_app(settings)) as client:
-            cleared(exporter)
+            await cleared(exporter)
             response = await client.post("/v1/users/", json={"email": email, "password": PASSWORD})
             assert response.status_code == 201
             await inbox.wait_for(1)
 
-    spans = finished(exporter)
+    spans = await finished(exporter)
     server = server_span(spans, response.headers[REQUEST_ID_HEADER])
     [mail] = [span for span in spans if span.name == "smtp send"]
     assert mail.kind is SpanKind.CLIENT
