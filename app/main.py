@@ -68,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Tracing is ours to set up (app/core/tracing.py scrubs secrets from spans): FastAPI
         # must not build an exporter of its own when FASTAPI_OTEL_AUTO_CONFIGURE is set.
         telemetry={"auto_configure": False},
+        # Starlette would answer a path with a stray slash with a 307 to an absolute URL
+        # built from the Host header and the socket's scheme: another host, or http
+        # behind a TLS proxy, and clients re-send a POST body (a password) there.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     install_openapi(app)
