@@ -104,6 +104,27 @@ class SecurityEvent:
     occurred_at: datetime = field(default_factory=utcnow)
 
 
+# After these, no sign-in of the account still in progress (a second step waiting for its
+# code, a QR request approved but not yet collected) may finish: the password or email
+# changed, the account was switched off, or it was signed out everywhere. Its sessions end
+# in the same transaction; plugins that hold such sign-ins end them there too.
+ENDS_SIGN_INS_IN_PROGRESS = (
+    EventType.PASSWORD_CHANGED,
+    EventType.PASSWORD_RESET,
+    EventType.EMAIL_CHANGED,
+    EventType.ACCOUNT_DEACTIVATED,
+    EventType.SESSION_REVOKED,  # only "everywhere" and "everywhere else", see below
+)
+
+
+def ends_sign_ins_in_progress(event: SecurityEvent) -> bool:
+    """Whether `event` (one of ENDS_SIGN_INS_IN_PROGRESS) ends the account's sign-ins in
+    progress: every one of them but for a single session revoked."""
+    if event.type == EventType.SESSION_REVOKED:
+        return bool(event.detail.get("all") or event.detail.get("all_but_current"))
+    return event.type in ENDS_SIGN_INS_IN_PROGRESS
+
+
 Handler = Callable[[SecurityEvent, AsyncSession], Awaitable[None]]
 AfterCommitHandler = Callable[[SecurityEvent], Awaitable[None]]
 Scheduler = Callable[[Callable[[], Awaitable[None]]], None]

@@ -19,7 +19,9 @@ Errors: PluginError (subclass it with a code of your own), responses (document e
 a route), and the core's errors a plugin may raise or document (RoleRequired is the 403
 require_roles answers).
 Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enabled")
-declares a type of the plugin's own (audited, and heard by subscribers like the core's).
+declares a type of the plugin's own (audited, and heard by subscribers like the core's);
+ENDS_SIGN_INS_IN_PROGRESS and ends_sign_ins_in_progress: after which a sign-in a plugin
+holds open (a pending step, an approval not yet collected) must end.
 Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route).
 Background work: in_background (a task for a lifespan's duration), run_periodically
 (once per deployment, under a database lock).
@@ -54,11 +56,13 @@ from app.core.errors import (
     responses,
 )
 from app.core.events import (
+    ENDS_SIGN_INS_IN_PROGRESS,
     Emitter,
     EventBus,
     EventType,
     PluginEventType,
     SecurityEvent,
+    ends_sign_ins_in_progress,
     plugin_event_type,
     utcnow,
 )
@@ -91,6 +95,7 @@ async def _mailer(context: ContextDep) -> Mailer:
 MailerDep = Annotated[Mailer, Depends(_mailer)]
 
 __all__ = [
+    "ENDS_SIGN_INS_IN_PROGRESS",
     "UNAUTHORIZED",
     "VALIDATION_ERROR",
     "AccountsDep",
@@ -134,6 +139,7 @@ __all__ = [
     "UserNotFound",
     "address_key",
     "client_of",
+    "ends_sign_ins_in_progress",
     "in_background",
     "plugin_event_type",
     "rate_limit",

@@ -6,8 +6,18 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins.api import Host, Plugin, in_background, run_periodically
-from app.plugins.qr_login import routes
+from app.plugins.api import (
+    ENDS_SIGN_INS_IN_PROGRESS,
+    EventBus,
+    Host,
+    Plugin,
+    SecurityEvent,
+    ends_sign_ins_in_progress,
+    in_background,
+    run_periodically,
+    utcnow,
+)
+from app.plugins.qr_login import queries, routes
 from app.plugins.qr_login.grant import DeviceCodeGrant
 from app.plugins.qr_login.schemas import DEVICE_CODE_GRANT
 from app.plugins.qr_login.service import QrLoginService
@@ -34,12 +44,25 @@ async def lifespan(host: Host, settings: QrLoginSettings) -> AsyncIterator[None]
         yield
 
 
+async def deny_uncollected(event: SecurityEvent, session: AsyncSession) -> None:
+    """A device approved before the password changed (or before the account was switched
+    off or signed out everywhere) must not get a session after it."""
+    if event.user_id is not None and ends_sign_ins_in_progress(event):
+        await queries.deny_uncollected(session, approver_id=event.user_id, now=utcnow())
+
+
+def subscribe(events: EventBus, _: QrLoginSettings) -> None:
+    for type in ENDS_SIGN_INS_IN_PROGRESS:
+        events.subscribe(type, deny_uncollected)
+
+
 plugin = Plugin(
     name="qr_login",
     settings=QrLoginSettings,
     routers=[routes.router],
     migrations=HERE / "migrations" / "versions",
     static=HERE / "static",
+    subscribe=subscribe,
     lifespan=lifespan,
     grants={DEVICE_CODE_GRANT: DeviceCodeGrant},
 )
