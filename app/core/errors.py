@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
     ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS = "ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS"
     ADMIN_USER_INACTIVE = "ADMIN_USER_INACTIVE"
+    LAST_SUPERUSER = "LAST_SUPERUSER"
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     ROLE_ALREADY_EXISTS = "ROLE_ALREADY_EXISTS"
@@ -243,6 +244,15 @@ class UserNotFound(AppError):
 class CannotModifySelf(AppError):
     code = ErrorCode.ADMIN_CANNOT_MODIFY_SELF
     message = "You can't deactivate, demote or delete your own account here."
+
+
+class LastSuperuser(AppError):
+    status_code = 409
+    code = ErrorCode.LAST_SUPERUSER
+    message = (
+        "This is the last active superuser: make another account a superuser first, "
+        "or nobody can manage accounts any more."
+    )
 
 
 class CannotChangeOwnCredentials(AppError):

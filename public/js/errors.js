@@ -55,6 +55,10 @@ const MESSAGES = {
     field: null,
     text: "Change your own email address or password on your profile page.",
   },
+  LAST_SUPERUSER: {
+    field: null,
+    text: "This is the last administrator account. Make another account an administrator first.",
+  },
   ADMIN_USER_INACTIVE: {
     field: null,
     text: "This account is deactivated: reactivate it before sending it a reset link.",
