@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import health, metrics
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import BodySizeLimit, HeaderLimits, SecurityHeaders
+from app.api.middleware import BodySizeLimit, HeaderLimits, JsonCors, SecurityHeaders
 from app.api.openapi import install_openapi
 from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
@@ -97,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCors,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],

@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     REQUEST_HEADERS_TOO_LARGE = "REQUEST_HEADERS_TOO_LARGE"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    CORS_REQUEST_REFUSED = "CORS_REQUEST_REFUSED"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -267,6 +268,11 @@ class UnsupportedMediaType(AppError):
     status_code = 415
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Send JSON or an HTML form (application/x-www-form-urlencoded)."
+
+
+class CorsRequestRefused(AppError):
+    code = ErrorCode.CORS_REQUEST_REFUSED
+    message = "This origin may not call the API from a browser with this method or these headers."
 
 
 class RequestTooLarge(AppError):

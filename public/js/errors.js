@@ -79,6 +79,10 @@ const MESSAGES = {
         ? `These roles don't exist any more: ${error.roles.join(", ")}. Reload the page to see the current ones.`
         : "Some of these roles don't exist any more. Reload the page to see the current ones.",
   },
+  CORS_REQUEST_REFUSED: {
+    field: null,
+    text: "This page may not use the service from its address. Open the account page itself.",
+  },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },
   SESSION_NOT_FOUND: { field: null, text: "That session has already ended." },
