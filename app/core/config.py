@@ -171,9 +171,7 @@ class Settings(BaseSettings):
                 "PUBLIC_URL is required when APP_ENV=production: the https address people "
                 "reach the service at, e.g. https://auth.example.com"
             )
-        url = urlsplit(self.public_url)
-        # The one exception: a trial on this machine, whose links work only here anyway.
-        if url.scheme != "https" and url.hostname not in LOOPBACK_HOSTS:
+        if not serves_production(self.public_url):
             raise ValueError(
                 "PUBLIC_URL must be an https URL when APP_ENV=production "
                 "(plain http only for localhost, 127.0.0.1 or ::1)"
@@ -198,6 +196,13 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _development_key(self.secret_key_file)
+
+
+def serves_production(url: str) -> bool:
+    """Whether links to `url` may go out in production: https, or plain http on this
+    machine only (a trial, whose links work only here anyway)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
 
 def _development_key(path: Path) -> str:

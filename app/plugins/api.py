@@ -10,7 +10,8 @@ events), SignInDep (start a session answered as login is), AccountsDep (find a u
 for their password, end their sessions), KeysDep (keys derived from the service's secret),
 LimiterDep (rate limits), settings_of (the plugin's settings), client_of (the caller's
 address and user agent), PublicUrlDep (the service's address for links: PUBLIC_URL in
-production, never the Host header).
+production, never the Host header), serves_production (whether a URL may be used for links
+in production: https, or http on loopback).
 Login: LoginGate (hold a correct password login back until a further step passes;
 declare it as `Plugin(login_gate=...)`); GrantHandler and GrantRequest (serve an OAuth 2.0
 grant type at `POST /v1/oauth/token`: `Plugin(grants={grant_type: factory})`).
@@ -42,6 +43,7 @@ from app.api.deps import (
     require_roles,
 )
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
+from app.core.config import serves_production
 from app.core.errors import (
     AppError,
     CsrfCheckFailed,
@@ -146,6 +148,7 @@ __all__ = [
     "require_roles",
     "responses",
     "run_periodically",
+    "serves_production",
     "settings_of",
     "utcnow",
 ]

@@ -15,6 +15,7 @@ from app.plugins.api import (
     ends_sign_ins_in_progress,
     in_background,
     run_periodically,
+    serves_production,
     utcnow,
 )
 from app.plugins.qr_login import queries, routes
@@ -29,6 +30,13 @@ HERE = Path(__file__).parent
 @asynccontextmanager
 async def lifespan(host: Host, settings: QrLoginSettings) -> AsyncIterator[None]:
     """Purge expired requests, in one process of the deployment at a time."""
+    base_url = settings.public_base_url
+    if host.settings.is_production and base_url and not serves_production(base_url):
+        # PUBLIC_URL is held to this; the QR code's own address must not undo it.
+        raise ValueError(
+            "QR_LOGIN_PUBLIC_BASE_URL must be an https URL when APP_ENV=production "
+            "(plain http only for localhost, 127.0.0.1 or ::1)"
+        )
 
     async def purge(session: AsyncSession) -> None:
         await QrLoginService(session, settings).purge()

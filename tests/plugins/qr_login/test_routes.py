@@ -534,6 +534,22 @@ async def test_settings_come_from_qr_login_variables(
     assert started["verification_uri"] == "https://auth.example.com/qr"
 
 
+async def test_production_refuses_a_plain_http_qr_address(
+    client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PUBLIC_URL must be https in production; the QR code's own address must be too.
+    monkeypatch.setenv("QR_LOGIN_PUBLIC_BASE_URL", "http://auth.example.com")
+    production = client_for(app_env="production", bcrypt_rounds=10, plugins=["qr_login"])
+
+    with pytest.raises(Exception, match="QR_LOGIN_PUBLIC_BASE_URL must be an https URL"):
+        async with production:
+            pass
+
+    monkeypatch.setenv("QR_LOGIN_PUBLIC_BASE_URL", "https://auth.example.com")
+    async with client_for(app_env="production", bcrypt_rounds=10, plugins=["qr_login"]) as ok:
+        assert (await start(ok))["verification_uri"] == "https://auth.example.com/qr"
+
+
 def test_a_ttl_above_five_minutes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QR_LOGIN_TTL_SECONDS", "301")
 
