@@ -1,6 +1,7 @@
 # The service as a container: the Procfile's release step, then its web step
 # (scripts/docker-entrypoint.sh). Runtime packages only, at the pins CI tested.
 # Build: docker build -t auth-service .   Run with compose: see README, Deploying.
+# Production (the default here) refuses to start without SECRET_KEY and PUBLIC_URL.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \

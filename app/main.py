@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import health, metrics
 from app.api.error_handlers import install_error_handlers
-from app.api.middleware import BodySizeLimit, HeaderLimits, SecurityHeaders
+from app.api.middleware import BodySizeLimit, HeaderLimits, JsonCors, SecurityHeaders
 from app.api.openapi import install_openapi
 from app.api.request_log import RequestLog, with_request_ids
 from app.api.v1.audit import routes as audit_routes
@@ -70,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Tracing is ours to set up (app/core/tracing.py scrubs secrets from spans): FastAPI
         # must not build an exporter of its own when FASTAPI_OTEL_AUTO_CONFIGURE is set.
         telemetry={"auto_configure": False},
+        # Starlette would answer a path with a stray slash with a 307 to an absolute URL
+        # built from the Host header and the socket's scheme: another host, or http
+        # behind a TLS proxy, and clients re-send a POST body (a password) there.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     install_openapi(app)
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCors,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],

@@ -132,6 +132,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "plugins": [],
         "rate_limits_enabled": False,  # tests/api/v1/users/test_rate_limits.py turns them on
         "cors_origins": [],
+        # Production requires it; plain http is allowed there for loopback addresses only.
+        "public_url": "http://127.0.0.1:8000",
         "secret_key_file": Path("/nonexistent/never-used"),
     }
     values.update(overrides)

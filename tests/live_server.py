@@ -86,7 +86,8 @@ def procfile_env(database_url: str, port: int, **env: str | None) -> dict[str, s
         "BCRYPT_ROUNDS": "10",  # the production minimum
         "RATE_LIMITS_ENABLED": "true",
         "SMTP_HOST": "",
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # Required in production, and https as deployed (nothing here follows the links).
+        "PUBLIC_URL": "https://auth.example.test",
         **env,
     }
     return {key: value for key, value in values.items() if value is not None}

@@ -222,6 +222,7 @@ def test_compose_gives_the_app_settings_it_knows() -> None:
     assert set(environment) <= known, set(environment) - known
     assert environment["APP_ENV"] == "production"
     assert environment["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"
+    assert environment["PUBLIC_URL"] == "${PUBLIC_URL:?set PUBLIC_URL}"
     assert make_url(environment["DATABASE_URL"]).host == "postgres"
     assert environment["RATE_LIMIT_STORAGE_URL"].startswith("redis://redis:")
 

@@ -161,6 +161,23 @@ def test_web_process_without_app_env_runs_in_production_and_refuses_to_start_wit
         assert "SECRET_KEY is required when APP_ENV=production" in log_path.read_text()
 
 
+def test_web_process_refuses_to_start_in_production_without_public_url(
+    migrated_database_url: str,
+) -> None:
+    # Else emailed links and QR codes would point at the development default, 127.0.0.1.
+    with procfile_process(migrated_database_url, "no-public-url", PUBLIC_URL=None) as (
+        process,
+        port,
+        _,
+        log_path,
+    ):
+        outcome = _exits_or_serves(process, port)
+
+        assert outcome == "exited"
+        assert process.returncode != 0
+        assert "PUBLIC_URL is required when APP_ENV=production" in log_path.read_text()
+
+
 def test_release_step_without_app_env_runs_in_production_too(migrated_database_url: str) -> None:
     env = procfile_env(migrated_database_url, 0, APP_ENV=None, SECRET_KEY=None)
 

@@ -3,11 +3,13 @@ a 503 for requests still running at the shutdown deadline."""
 
 import json
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, RequestHeadersTooLarge, RequestTooLarge
+from app.core.errors import AppError, CorsRequestRefused, RequestHeadersTooLarge, RequestTooLarge
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -100,6 +102,20 @@ async def send_error(send: Send, error: AppError) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class JsonCors(CORSMiddleware):
+    """Starlette's CORS, with its refused preflight answered like every other error (JSON
+    with a stable code) instead of a plain-text "Disallowed CORS origin"."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = CorsRequestRefused()
+        return JSONResponse(
+            {"code": refused.code, "message": refused.message}, status_code=refused.status_code
+        )
 
 
 OAUTH_PREFIX = "/v1/oauth/"

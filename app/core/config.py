@@ -6,6 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -14,10 +15,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
 MIN_SECRET_KEY_BYTES = 32
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the others (SECRET_KEY,
+    # SMTP_PASSWORD) into the start-up error, which ends up in the platform's logs.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     app_env: Literal["development", "production"] = "development"
     database_url: str = f"sqlite+aiosqlite:///{DATA_DIR / 'app.db'}"
@@ -62,7 +67,9 @@ class Settings(BaseSettings):
     rate_limit_emails_per_address: str = "20/hour"  # mails one address may cause, any recipient
     rate_limit_emails_per_recipient: str = "30/hour"  # flood cap, whoever asks
     rate_limit_service_key_failures: str = "30/minute"  # bad service keys per client address
-    public_url: str = "http://127.0.0.1:8000"  # where emailed links point
+    # Where emailed links and QR codes point. Production requires it (see below): the
+    # default only suits a development server on this machine.
+    public_url: str = DEVELOPMENT_PUBLIC_URL
     reset_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400)
     verify_token_lifetime_seconds: int = Field(default=3 * 86400, ge=60)
     smtp_host: str | None = None  # unset: emails are written to the log (development)
@@ -127,6 +134,18 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
 
+    @field_validator("public_url")
+    @classmethod
+    def public_url_is_absolute(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                "PUBLIC_URL must be an absolute http(s) URL like https://auth.example.com"
+            )
+        if url.query or url.fragment or url.username or url.password:
+            raise ValueError("PUBLIC_URL must have no query, fragment or credentials")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def secret_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -141,7 +160,22 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY is required when APP_ENV=production")
             if self.bcrypt_rounds < 10:
                 raise ValueError("BCRYPT_ROUNDS below 10 is not allowed in production")
+            self._check_production_public_url()
         return self
+
+    def _check_production_public_url(self) -> None:
+        # Emailed links and QR codes carry tokens: pointing them at the development default
+        # (or at plain http across a network) would send them nowhere, or in clear text.
+        if "public_url" not in self.model_fields_set:
+            raise ValueError(
+                "PUBLIC_URL is required when APP_ENV=production: the https address people "
+                "reach the service at, e.g. https://auth.example.com"
+            )
+        if not serves_production(self.public_url):
+            raise ValueError(
+                "PUBLIC_URL must be an https URL when APP_ENV=production "
+                "(plain http only for localhost, 127.0.0.1 or ::1)"
+            )
 
     @property
     def is_production(self) -> bool:
@@ -162,6 +196,13 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _development_key(self.secret_key_file)
+
+
+def serves_production(url: str) -> bool:
+    """Whether links to `url` may go out in production: https, or plain http on this
+    machine only (a trial, whose links work only here anyway)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
 
 def _development_key(path: Path) -> str:

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     ADMIN_CANNOT_MODIFY_SELF = "ADMIN_CANNOT_MODIFY_SELF"
     ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS = "ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS"
     ADMIN_USER_INACTIVE = "ADMIN_USER_INACTIVE"
+    LAST_SUPERUSER = "LAST_SUPERUSER"
     REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
     ROLE_ALREADY_EXISTS = "ROLE_ALREADY_EXISTS"
@@ -49,6 +50,7 @@ class ErrorCode(StrEnum):
     REQUEST_HEADERS_TOO_LARGE = "REQUEST_HEADERS_TOO_LARGE"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    CORS_REQUEST_REFUSED = "CORS_REQUEST_REFUSED"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -245,6 +247,15 @@ class CannotModifySelf(AppError):
     message = "You can't deactivate, demote or delete your own account here."
 
 
+class LastSuperuser(AppError):
+    status_code = 409
+    code = ErrorCode.LAST_SUPERUSER
+    message = (
+        "This is the last active superuser: make another account a superuser first, "
+        "or nobody can manage accounts any more."
+    )
+
+
 class CannotChangeOwnCredentials(AppError):
     code = ErrorCode.ADMIN_CANNOT_CHANGE_OWN_CREDENTIALS
     message = (
@@ -257,6 +268,11 @@ class UnsupportedMediaType(AppError):
     status_code = 415
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Send JSON or an HTML form (application/x-www-form-urlencoded)."
+
+
+class CorsRequestRefused(AppError):
+    code = ErrorCode.CORS_REQUEST_REFUSED
+    message = "This origin may not call the API from a browser with this method or these headers."
 
 
 class RequestTooLarge(AppError):

@@ -10,6 +10,7 @@ Events about an attempt that failed (a wrong password, a reused refresh token) a
 in a short transaction of their own, because the request's transaction will roll back.
 """
 
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -104,6 +105,27 @@ class SecurityEvent:
     occurred_at: datetime = field(default_factory=utcnow)
 
 
+# After these, no sign-in of the account still in progress (a second step waiting for its
+# code, a QR request approved but not yet collected) may finish: the password or email
+# changed, the account was switched off, or it was signed out everywhere. Its sessions end
+# in the same transaction; plugins that hold such sign-ins end them there too.
+ENDS_SIGN_INS_IN_PROGRESS = (
+    EventType.PASSWORD_CHANGED,
+    EventType.PASSWORD_RESET,
+    EventType.EMAIL_CHANGED,
+    EventType.ACCOUNT_DEACTIVATED,
+    EventType.SESSION_REVOKED,  # only "everywhere" and "everywhere else", see below
+)
+
+
+def ends_sign_ins_in_progress(event: SecurityEvent) -> bool:
+    """Whether `event` (one of ENDS_SIGN_INS_IN_PROGRESS) ends the account's sign-ins in
+    progress: every one of them but for a single session revoked."""
+    if event.type == EventType.SESSION_REVOKED:
+        return bool(event.detail.get("all") or event.detail.get("all_but_current"))
+    return event.type in ENDS_SIGN_INS_IN_PROGRESS
+
+
 Handler = Callable[[SecurityEvent, AsyncSession], Awaitable[None]]
 AfterCommitHandler = Callable[[SecurityEvent], Awaitable[None]]
 Scheduler = Callable[[Callable[[], Awaitable[None]]], None]
@@ -194,10 +216,24 @@ class Emitter:
     async def emit_failure(self, type: AnyEventType, **fields: Any) -> SecurityEvent:
         """An attempt that failed: its request rolls back, so this is committed on its own."""
         event = self.event(type, **fields)
+        await self._record_alone(event)
+        return event
+
+    async def emit_after_answer(self, type: AnyEventType, **fields: Any) -> SecurityEvent:
+        """An event that must not cost its request time (a reset link asked for): committed
+        on its own once the answer is sent, so the answer's timing can't tell that there
+        was an account to record it for. Without a scheduler (the CLI), at once."""
+        event = self.event(type, **fields)
+        if self._schedule is None:
+            await self._record_alone(event)
+        else:
+            self._schedule(functools.partial(self._record_alone, event))
+        return event
+
+    async def _record_alone(self, event: SecurityEvent) -> None:
         async with self.sessionmaker() as session, session.begin():
             await self.bus.dispatch(event, session)
         await self.bus.dispatch_after_commit(event)
-        return event
 
     async def deliver_committed(self) -> None:
         """Run after-commit handlers; call only once the unit of work has committed."""

@@ -15,7 +15,7 @@ import anyio
 import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from fastapi_users.password import PasswordHelper
+from fastapi_users.password import PasswordHelper, PasswordHelperProtocol
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.bcrypt import BcryptHasher
@@ -41,6 +41,56 @@ def _fits(password: str) -> bool:
     return len(password.encode()) <= MAX_PASSWORD_BYTES
 
 
+class NormalizingPasswordHelper(PasswordHelperProtocol):
+    """fastapi-users' PasswordHelper with our rules: NFKC first, 72 bytes at most.
+
+    The one place passwords meet bcrypt: PasswordHasher's async methods run these same
+    methods in a thread, and fastapi-users' synchronous `password_helper` slot gets this
+    object, so no caller can hash or check a password another way.
+    """
+
+    def __init__(self, helper: PasswordHelper) -> None:
+        self._helper = helper
+
+    def hash(self, password: str) -> str:
+        return self._helper.hash(normalize_password(password))
+
+    def verify_and_update(
+        self, plain_password: str, hashed_password: str
+    ) -> tuple[bool, str | None]:
+        """As the stock helper, except that a locked, corrupt or foreign hash matches
+        nothing instead of raising."""
+        try:
+            return self.check(plain_password, hashed_password)
+        except (UnknownHashError, ValueError):
+            return False, None
+
+    def check(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """Whether `password` matches, and a fresh hash when the stored one should be
+        replaced (the cost setting changed, or it was made from an un-normalised form).
+        Raises UnknownHashError or ValueError for a hash that isn't bcrypt's."""
+        normalized = normalize_password(password)
+        # Hashes made before passwords were normalised hold the form as typed: try that
+        # too (a second bcrypt only for input that NFKC changes), and replace it on a match.
+        for form in self.candidates(password):
+            valid, new_hash = self._helper.verify_and_update(form, hashed)
+            if valid:
+                if form != normalized and _fits(normalized):
+                    return True, self._helper.hash(normalized)
+                return True, new_hash
+        return False, None
+
+    @staticmethod
+    def candidates(password: str) -> list[str]:
+        """The forms of `password` worth a bcrypt run: NFKC, then as typed (those that fit)."""
+        return [
+            form for form in dict.fromkeys((normalize_password(password), password)) if _fits(form)
+        ]
+
+    def generate(self) -> str:
+        return self._helper.generate()
+
+
 class PasswordHasher:
     """bcrypt via fastapi-users' PasswordHelper, run off the event loop.
 
@@ -52,22 +102,22 @@ class PasswordHasher:
     """
 
     def __init__(self, *, rounds: int, concurrency: int, queue_limit: int = 1_000) -> None:
-        self._helper = PasswordHelper(PasswordHash((BcryptHasher(rounds=rounds),)))
+        self._bcrypt = PasswordHelper(PasswordHash((BcryptHasher(rounds=rounds),)))
+        self._helper = NormalizingPasswordHelper(self._bcrypt)
         self._limiter = anyio.CapacityLimiter(concurrency)
         self._queue_limit = queue_limit
         self._jobs = 0  # running + waiting; one event loop, so a plain counter is exact
         self._dummy_hash: str | None = None
 
     @property
-    def helper(self) -> PasswordHelper:
-        """The same bcrypt, synchronously, for fastapi-users' `password_helper` slot.
+    def helper(self) -> NormalizingPasswordHelper:
+        """The same rules, synchronously, for fastapi-users' `password_helper` slot.
 
         It hashes on the calling thread: async code uses hash() and verify() instead.
         """
         return self._helper
 
     async def hash(self, password: str) -> str:
-        password = normalize_password(password)
         return await self._in_thread(self._helper.hash, password)
 
     async def verify(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
@@ -81,21 +131,12 @@ class PasswordHasher:
         return await self._in_thread(self._verify_sync, password, hashed_password, dummy_hash)
 
     def _verify_sync(self, password: str, hashed: str, dummy: str) -> tuple[bool, str | None]:
-        normalized = normalize_password(password)
-        # Hashes made before passwords were normalised hold the form as typed: try that
-        # too (a second bcrypt only for input that NFKC changes), and replace it on a match.
-        candidates = [form for form in dict.fromkeys((normalized, password)) if _fits(form)]
         try:
-            for form in candidates:
-                valid, new_hash = self._helper.verify_and_update(form, hashed)
-                if valid:
-                    if form != normalized and _fits(normalized):
-                        return True, self._helper.hash(normalized)
-                    return True, new_hash
+            return self._helper.check(password, hashed)
         except (UnknownHashError, ValueError):
             # A locked, corrupt or foreign hash matches nothing; do the same work anyway.
-            for form in candidates:
-                self._helper.verify_and_update(form, dummy)
+            for form in self._helper.candidates(password):
+                self._bcrypt.verify_and_update(form, dummy)
         return False, None
 
     async def prepare(self) -> str:

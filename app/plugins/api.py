@@ -10,7 +10,8 @@ events), SignInDep (start a session answered as login is), AccountsDep (find a u
 for their password, end their sessions), KeysDep (keys derived from the service's secret),
 LimiterDep (rate limits), settings_of (the plugin's settings), client_of (the caller's
 address and user agent), PublicUrlDep (the service's address for links: PUBLIC_URL in
-production, never the Host header).
+production, never the Host header), serves_production (whether a URL may be used for links
+in production: https, or http on loopback).
 Login: LoginGate (hold a correct password login back until a further step passes;
 declare it as `Plugin(login_gate=...)`); GrantHandler and GrantRequest (serve an OAuth 2.0
 grant type at `POST /v1/oauth/token`: `Plugin(grants={grant_type: factory})`).
@@ -19,7 +20,9 @@ Errors: PluginError (subclass it with a code of your own), responses (document e
 a route), and the core's errors a plugin may raise or document (RoleRequired is the 403
 require_roles answers).
 Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enabled")
-declares a type of the plugin's own (audited, and heard by subscribers like the core's).
+declares a type of the plugin's own (audited, and heard by subscribers like the core's);
+ENDS_SIGN_INS_IN_PROGRESS and ends_sign_ins_in_progress: after which a sign-in a plugin
+holds open (a pending step, an approval not yet collected) must end.
 Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route).
 Background work: in_background (a task for a lifespan's duration), run_periodically
 (once per deployment, under a database lock).
@@ -40,6 +43,7 @@ from app.api.deps import (
     require_roles,
 )
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
+from app.core.config import serves_production
 from app.core.errors import (
     AppError,
     CsrfCheckFailed,
@@ -54,11 +58,13 @@ from app.core.errors import (
     responses,
 )
 from app.core.events import (
+    ENDS_SIGN_INS_IN_PROGRESS,
     Emitter,
     EventBus,
     EventType,
     PluginEventType,
     SecurityEvent,
+    ends_sign_ins_in_progress,
     plugin_event_type,
     utcnow,
 )
@@ -91,6 +97,7 @@ async def _mailer(context: ContextDep) -> Mailer:
 MailerDep = Annotated[Mailer, Depends(_mailer)]
 
 __all__ = [
+    "ENDS_SIGN_INS_IN_PROGRESS",
     "UNAUTHORIZED",
     "VALIDATION_ERROR",
     "AccountsDep",
@@ -134,12 +141,14 @@ __all__ = [
     "UserNotFound",
     "address_key",
     "client_of",
+    "ends_sign_ins_in_progress",
     "in_background",
     "plugin_event_type",
     "rate_limit",
     "require_roles",
     "responses",
     "run_periodically",
+    "serves_production",
     "settings_of",
     "utcnow",
 ]

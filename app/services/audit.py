@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.events import EventType, SecurityEvent, utcnow
+from app.core.events import SecurityEvent, utcnow
 from app.db.crud import audit as crud
 from app.db.models import AuditEvent
 
@@ -57,7 +57,7 @@ class AuditLog:
         limit: int,
         offset: int,
         user_id: uuid.UUID | None = None,
-        type: EventType | None = None,
+        type: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Sequence[AuditEvent]:
@@ -65,7 +65,7 @@ class AuditLog:
         return await crud.list_events(
             self.session,
             user_id=user_id,
-            type=type.value if type else None,
+            type=type,
             since=since,
             until=until,
             limit=limit,

@@ -11,7 +11,7 @@
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import anyio
@@ -53,6 +53,9 @@ class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
 
     async def get_by_email(self, email: str) -> User | None:
         return await crud.get_user_by_email(self.session, email=email)
+
+    async def lock_active_superusers(self) -> Sequence[uuid.UUID]:
+        return await crud.lock_active_superusers(self.session)
 
     async def create(self, create_dict: dict[str, Any]) -> User:
         return await crud.create_user(self.session, **create_dict)
@@ -173,6 +176,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             values["hashed_password"] = await self.hasher.hash(password)
         if not values:
             return user
+        if values.get("is_superuser") is False or values.get("is_active") is False:
+            await self._keep_a_superuser(user)
         try:
             updated = await self.user_db.update(user, values)
         except IntegrityError as exc:
@@ -201,6 +206,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def remove(
         self, user: User, request: Request | None = None, *, actor_id: uuid.UUID | None = None
     ) -> None:
+        await self._keep_a_superuser(user)
         await self.user_db.delete(user)
         by_admin = actor_id is not None and actor_id != user.id
         await self.events.emit(
@@ -209,6 +215,15 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             actor_id=actor_id,
             detail={"email": user.email},
         )
+
+    async def _keep_a_superuser(self, user: User) -> None:
+        """Refuse to demote, deactivate or delete the last active superuser (only the CLI
+        could then manage accounts). The superusers stay locked until the transaction
+        ends, so two superusers removing each other at once can't both pass."""
+        if not (user.is_superuser and user.is_active):
+            return
+        if not set(await self.user_db.lock_active_superusers()) - {user.id}:
+            raise errors.LastSuperuser()
 
     async def _emit_changes(
         self,

@@ -55,6 +55,10 @@ const MESSAGES = {
     field: null,
     text: "Change your own email address or password on your profile page.",
   },
+  LAST_SUPERUSER: {
+    field: null,
+    text: "This is the last administrator account. Make another account an administrator first.",
+  },
   ADMIN_USER_INACTIVE: {
     field: null,
     text: "This account is deactivated: reactivate it before sending it a reset link.",
@@ -74,6 +78,10 @@ const MESSAGES = {
       error.roles?.length > 0
         ? `These roles don't exist any more: ${error.roles.join(", ")}. Reload the page to see the current ones.`
         : "Some of these roles don't exist any more. Reload the page to see the current ones.",
+  },
+  CORS_REQUEST_REFUSED: {
+    field: null,
+    text: "This page may not use the service from its address. Open the account page itself.",
   },
   UNAUTHORIZED: { field: null, text: "Your session has ended. Log in again to continue." },
   REFRESH_TOKEN_INVALID: { field: null, text: "Your session has ended. Log in again to continue." },

@@ -161,6 +161,8 @@ async def test_cors_allows_configured_origin_only(client_for: Callable[..., Any]
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert refused.headers.get("access-control-allow-origin") is None
+    assert (refused.status_code, refused.json()["code"]) == (400, "CORS_REQUEST_REFUSED")
+    assert_security_headers(refused)
     assert simple.headers["access-control-allow-origin"] == "https://app.example"
 
 

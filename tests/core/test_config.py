@@ -22,6 +22,7 @@ SETTINGS_ENV = (
     "CORS_ORIGINS",
     "PLUGINS",
     "DATABASE_URL",
+    "PUBLIC_URL",
 )
 
 
@@ -71,9 +72,70 @@ def test_production_with_cheap_bcrypt_is_refused(rounds: int) -> None:
 
 
 def test_production_with_secret_key_and_real_cost_is_accepted() -> None:
-    settings = build(app_env="production", secret_key=secrets.token_hex(32), bcrypt_rounds=10)
+    settings = build(
+        app_env="production",
+        secret_key=secrets.token_hex(32),
+        bcrypt_rounds=10,
+        public_url="https://auth.example.com",
+    )
 
     assert settings.is_production
+
+
+def test_a_refused_setting_does_not_print_the_secret_key() -> None:
+    key = secrets.token_hex(32)
+
+    with pytest.raises(ValidationError) as refused:
+        build(app_env="production", secret_key=key, bcrypt_rounds=4, public_url="https://a.test")
+
+    assert "BCRYPT_ROUNDS" in str(refused.value)
+    assert key[-8:] not in str(refused.value)
+
+
+def test_production_without_public_url_is_refused() -> None:
+    # The development default would send emailed links and QR codes to 127.0.0.1.
+    with pytest.raises(ValidationError, match="PUBLIC_URL is required when APP_ENV=production"):
+        build(app_env="production", secret_key=secrets.token_hex(32), bcrypt_rounds=10)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://auth.example.com", "http://10.0.0.5:8000", "ftp://auth.example.com"]
+)
+def test_production_refuses_a_public_url_that_is_not_https(url: str) -> None:
+    with pytest.raises(ValidationError, match="PUBLIC_URL must be an"):
+        build(app_env="production", secret_key=secrets.token_hex(32), public_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://auth.example.com",
+        "https://auth.example.com/accounts/",
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://[::1]:8000",
+    ],
+)
+def test_production_accepts_https_and_loopback_http_public_urls(url: str) -> None:
+    settings = build(app_env="production", secret_key=secrets.token_hex(32), public_url=url)
+
+    assert settings.public_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "auth.example.com",
+        "/accounts",
+        "https://",
+        "https://a.test/?next=x",
+        "https://a.test/#x",
+        "https://user:pw@a.test",
+    ],
+)
+def test_public_url_must_be_an_absolute_url_without_extras_in_any_environment(url: str) -> None:
+    with pytest.raises(ValidationError, match="PUBLIC_URL must"):
+        build(public_url=url)
 
 
 def test_development_allows_cheap_bcrypt_and_no_secret_key() -> None:
@@ -255,6 +317,7 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", key)
     monkeypatch.setenv("BCRYPT_ROUNDS", "11")
+    monkeypatch.setenv("PUBLIC_URL", "https://auth.example.com")
 
     settings = build()
 
@@ -302,9 +365,19 @@ def test_app_starts_in_production_with_a_secret_key(tmp_path: Path) -> None:
         BCRYPT_ROUNDS="12",
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        PUBLIC_URL="https://auth.example.com",
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_app_refuses_to_start_in_production_without_public_url(tmp_path: Path) -> None:
+    result = _import_app_main(
+        tmp_path, APP_ENV="production", BCRYPT_ROUNDS="12", SECRET_KEY=secrets.token_hex(32)
+    )
+
+    assert result.returncode != 0
+    assert "PUBLIC_URL is required when APP_ENV=production" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["*", "10.0.0.0/8,*", "proxy.internal", "10.0.0.0/33"])

@@ -260,3 +260,34 @@ async def test_hasher_waste_time_matches_verifying_input_that_nfkc_changes() -> 
 
     # One run instead of two would be a ratio near 0.5.
     assert min(waste_seconds) >= 0.75 * min(verify_seconds), (waste_seconds, verify_seconds)
+
+
+async def test_the_sync_helper_agrees_with_the_async_hasher_on_every_normal_form() -> None:
+    # fastapi-users' `password_helper` slot gets hasher.helper: whatever reaches for it
+    # must hash and check exactly as the async path does.
+    hasher = PasswordHasher(rounds=4, concurrency=1)
+    by_sync = hasher.helper.hash(LIGATURES)
+    by_async = await hasher.hash(LIGATURES)
+
+    assert BcryptHasher().verify(unicodedata.normalize("NFKC", LIGATURES), by_sync)
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        typed = unicodedata.normalize(form, NFC_PASSWORD)
+        hashed = await hasher.hash(NFC_PASSWORD)
+        assert hasher.helper.verify_and_update(typed, hashed) == (True, None), form
+    assert await hasher.verify(LIGATURES, by_sync) == (True, None)
+    assert hasher.helper.verify_and_update(LIGATURES, by_async) == (True, None)
+    assert hasher.helper.verify_and_update("wrong", by_async) == (False, None)
+
+
+def test_the_sync_helper_upgrades_a_hash_of_the_typed_form_and_refuses_bad_input() -> None:
+    helper = PasswordHasher(rounds=4, concurrency=1).helper
+    old_hash = BcryptHasher(rounds=4).hash(LIGATURES)  # made before normalisation
+    too_long = "x" * (MAX_PASSWORD_BYTES + 1)
+
+    valid, new_hash = helper.verify_and_update(LIGATURES, old_hash)
+
+    assert valid is True and new_hash is not None
+    assert BcryptHasher().verify(unicodedata.normalize("NFKC", LIGATURES), new_hash)
+    assert helper.verify_and_update(too_long, helper.hash("a good password")) == (False, None)
+    assert helper.verify_and_update("a good password", "!locked") == (False, None)
+    assert helper.verify_and_update("a good password", "$2b$04$corrupt") == (False, None)

@@ -40,7 +40,9 @@ def test_console_format_is_plain_text_for_people() -> None:
 def test_the_format_defaults_to_json_in_production_and_console_in_development(
     app_env: str, expected: str
 ) -> None:
-    settings = Settings(_env_file=None, app_env=app_env, secret_key="k" * 32)
+    settings = Settings(
+        _env_file=None, app_env=app_env, secret_key="k" * 32, public_url="https://a.example"
+    )
 
     assert settings.log_renderer == expected
 

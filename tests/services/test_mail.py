@@ -27,7 +27,7 @@ async def test_development_log_shows_the_link(caplog: pytest.LogCaptureFixture) 
 
 async def test_production_log_never_shows_the_link(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        await LogMailer(_settings(app_env="production")).send(MAIL)
+        await LogMailer(_settings(app_env="production", public_url="https://a.example")).send(MAIL)
 
     assert "a***@example.com" in caplog.text  # enough to tell accounts apart
     assert "ann@example.com" not in caplog.text

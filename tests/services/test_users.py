@@ -107,6 +107,7 @@ def test_every_strategy_coroutine_is_replaced() -> None:
 async def test_the_password_helper_is_our_bcrypt_at_the_configured_cost(
     manager: UserManager, settings: Settings
 ) -> None:
+    assert manager.password_helper is manager.hasher.helper  # NFKC, like the async path
     hashed = manager.password_helper.hash("a good password")
 
     assert hashed.startswith(f"$2b${settings.bcrypt_rounds:02d}$")

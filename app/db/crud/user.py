@@ -26,6 +26,18 @@ async def lock_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def lock_active_superusers(session: AsyncSession) -> Sequence[uuid.UUID]:
+    """The active superusers' ids, their rows locked until the transaction ends (in id
+    order, so two such transactions queue instead of deadlocking)."""
+    statement = (
+        select(user_id_column)
+        .where(User.__table__.c.is_superuser.is_(True), User.__table__.c.is_active.is_(True))
+        .order_by(user_id_column)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     # Same expression as the unique index uq_users_email_lower, so the planner uses it.
     statement = select(User).where(func.lower(user_email_column) == email.lower())

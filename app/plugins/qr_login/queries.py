@@ -49,6 +49,20 @@ async def decide(
     return decided is not None
 
 
+async def deny_uncollected(session: AsyncSession, *, approver_id: object, now: datetime) -> int:
+    """Turn the approver's approved requests whose device hasn't collected its tokens yet
+    into denied ones: the device is told `access_denied`."""
+    result = await session.execute(
+        update(QrLoginRequest)
+        .where(
+            QrLoginRequest.approver_id == approver_id,
+            QrLoginRequest.status == Status.APPROVED,
+        )
+        .values(status=Status.DENIED, decided_at=now)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
 async def lock_by_digest(session: AsyncSession, *, digest: str) -> QrLoginRequest | None:
     """The request, row-locked until the transaction ends and read as committed by whoever
     held the lock before: two polls racing after approval take turns."""

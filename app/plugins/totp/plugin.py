@@ -6,7 +6,17 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins.api import Host, Plugin, in_background, run_periodically, utcnow
+from app.plugins.api import (
+    ENDS_SIGN_INS_IN_PROGRESS,
+    EventBus,
+    Host,
+    Plugin,
+    SecurityEvent,
+    ends_sign_ins_in_progress,
+    in_background,
+    run_periodically,
+    utcnow,
+)
 from app.plugins.totp import queries, routes
 from app.plugins.totp.gate import TotpGate
 from app.plugins.totp.settings import TotpSettings
@@ -32,12 +42,25 @@ async def lifespan(host: Host, settings: TotpSettings) -> AsyncIterator[None]:
         yield
 
 
+async def end_pending_logins(event: SecurityEvent, session: AsyncSession) -> None:
+    """A login that passed the password before it changed (or before the account was
+    switched off or signed out everywhere) can't finish with its second step."""
+    if event.user_id is not None and ends_sign_ins_in_progress(event):
+        await queries.delete_user_challenges(session, user_id=event.user_id)
+
+
+def subscribe(events: EventBus, _: TotpSettings) -> None:
+    for type in ENDS_SIGN_INS_IN_PROGRESS:
+        events.subscribe(type, end_pending_logins)
+
+
 plugin = Plugin(
     name="totp",
     settings=TotpSettings,
     routers=[routes.router, routes.login_router, routes.admin_router],
     migrations=HERE / "migrations" / "versions",
     static=HERE / "static",
+    subscribe=subscribe,
     lifespan=lifespan,
     login_gate=TotpGate,
 )

@@ -138,3 +138,9 @@ async def delete_challenge(session: AsyncSession, challenge: TotpChallenge) -> N
 async def purge_challenges(session: AsyncSession, *, before: datetime) -> int:
     result = await session.execute(delete(TotpChallenge).where(TotpChallenge.expires_at < before))
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def delete_user_challenges(session: AsyncSession, *, user_id: uuid.UUID) -> int:
+    """End every pending second step of the user's logins."""
+    result = await session.execute(delete(TotpChallenge).where(TotpChallenge.user_id == user_id))
+    return result.rowcount or 0  # type: ignore[attr-defined]

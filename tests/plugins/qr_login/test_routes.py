@@ -475,6 +475,49 @@ async def test_the_approver_s_deactivation_in_between_denies_the_device(
     assert error_of(await poll(qr, started["device_code"])) == "access_denied"
 
 
+CHANGES_THAT_SIGN_OUT = {
+    "password": ("PATCH", "/v1/users/me", {"password": "a different horse battery"}),
+    "email": ("PATCH", "/v1/users/me", {"email": "ann.new@example.com"}),
+    "everywhere else": ("DELETE", "/v1/users/me/sessions", None),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES_THAT_SIGN_OUT)
+async def test_an_approval_not_yet_collected_ends_with_a_sign_out_everywhere(
+    qr: AsyncClient, phone: str, db_engine: AsyncEngine, change: str
+) -> None:
+    # Approved, then the password changed (say, because the phone was stolen): the
+    # device must not get a session that outlives the "every other session ends".
+    started = await start(qr)
+    other = await start(qr)
+    await decide(qr, phone, started["user_code"], "approve")
+    method, path, body = CHANGES_THAT_SIGN_OUT[change]
+    if body is not None:
+        body = {**body, "current_password": PASSWORD}
+
+    changed = await qr.request(method, path, json=body, headers=bearer(phone))
+    await decide(qr, phone, other["user_code"], "approve")  # after the change: still fine
+
+    assert changed.status_code in (200, 204), changed.text
+    assert error_of(await poll(qr, started["device_code"])) == "access_denied"
+    assert (await poll(qr, other["device_code"])).status_code == 200
+
+
+async def test_ending_one_other_session_leaves_an_approval_to_be_collected(
+    qr: AsyncClient, phone: str, db_engine: AsyncEngine
+) -> None:
+    laptop = await login(qr, "ann@example.com")
+    sessions = (await qr.get("/v1/users/me/sessions", headers=bearer(laptop))).json()
+    started = await start(qr)
+    await decide(qr, phone, started["user_code"], "approve")
+
+    for listed in sessions:
+        if not listed["current"]:
+            await qr.delete(f"/v1/users/me/sessions/{listed['id']}", headers=bearer(laptop))
+
+    assert (await poll(qr, started["device_code"])).status_code == 200
+
+
 # Settings, limits and the sweeper: apps of their own.
 
 
@@ -489,6 +532,22 @@ async def test_settings_come_from_qr_login_variables(
 
     assert (started["expires_in"], started["interval"]) == (300, 5)
     assert started["verification_uri"] == "https://auth.example.com/qr"
+
+
+async def test_production_refuses_a_plain_http_qr_address(
+    client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PUBLIC_URL must be https in production; the QR code's own address must be too.
+    monkeypatch.setenv("QR_LOGIN_PUBLIC_BASE_URL", "http://auth.example.com")
+    production = client_for(app_env="production", bcrypt_rounds=10, plugins=["qr_login"])
+
+    with pytest.raises(Exception, match="QR_LOGIN_PUBLIC_BASE_URL must be an https URL"):
+        async with production:
+            pass
+
+    monkeypatch.setenv("QR_LOGIN_PUBLIC_BASE_URL", "https://auth.example.com")
+    async with client_for(app_env="production", bcrypt_rounds=10, plugins=["qr_login"]) as ok:
+        assert (await start(ok))["verification_uri"] == "https://auth.example.com/qr"
 
 
 def test_a_ttl_above_five_minutes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -102,3 +102,30 @@ async def test_mfa_events_reach_plugins_and_the_audit_log(
     by_admin = admin_log.json()["items"][0]
     assert by_admin["type"] == "mfa_disabled" and by_admin["detail"] == {"by": "admin"}
     assert by_admin["actor_id"] != cy_id
+
+
+async def test_superusers_filter_the_audit_log_by_the_plugins_event_types(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    ann = await enrolled_user(client)
+    await second_step(
+        client, (await password_step(client, ann.email))["mfa_token"], recovery_code="aaaaa-aaaaa"
+    )
+
+    failed = await client.get(
+        "/v1/audit-events", params={"type": "mfa_failed"}, headers=bearer(superuser_token)
+    )
+    enabled = await client.get(
+        "/v1/audit-events", params={"type": "mfa_enabled"}, headers=bearer(superuser_token)
+    )
+    unknown = await client.get(
+        "/v1/audit-events", params={"type": "mfa_exploded"}, headers=bearer(superuser_token)
+    )
+
+    assert failed.status_code == 200, failed.text
+    assert [(e["type"], e["user_id"]) for e in failed.json()["items"]] == [
+        ("mfa_failed", str(ann.user_id))
+    ]
+    assert [e["type"] for e in enabled.json()["items"]] == ["mfa_enabled"]
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "VALIDATION_ERROR")
+    assert unknown.json()["errors"][0]["field"] == "query.type"

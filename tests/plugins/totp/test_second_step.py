@@ -227,6 +227,50 @@ async def test_an_expired_mfa_token_is_refused(client: AsyncClient, db_engine: A
     assert (response.status_code, response.json()["code"]) == (401, "TOTP_MFA_TOKEN_INVALID")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/v1/users/me", {"password": "a different horse battery"}),
+        ("PATCH", "/v1/users/me", {"email": "ann.new@example.com"}),
+        ("DELETE", "/v1/users/me/sessions", None),
+    ],
+    ids=["password", "email", "everywhere else"],
+)
+async def test_a_pending_second_step_ends_with_a_sign_out_everywhere(
+    client: AsyncClient, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    # Whoever passed the old password must not finish the login after the change.
+    ann = await enrolled_user(client)
+    held = await password_step(client, ann.email)
+    if body is not None:
+        body = {**body, "current_password": PASSWORD}
+
+    changed = await client.request(method, path, json=body, headers=bearer(ann.token))
+    response = await second_step(client, held["mfa_token"], recovery_code=ann.recovery_codes[0])
+
+    assert changed.status_code in (200, 204), changed.text
+    assert (response.status_code, response.json()["code"]) == (401, "TOTP_MFA_TOKEN_INVALID")
+
+
+async def test_a_pending_second_step_ends_when_an_admin_deactivates_the_account(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    ann = await enrolled_user(client)
+    held = await password_step(client, ann.email)
+    bob = await enrolled_user(client, "bob@example.com")
+    bob_held = await password_step(client, bob.email)
+
+    deactivated = await client.patch(
+        f"/v1/users/{ann.user_id}", json={"is_active": False}, headers=bearer(superuser_token)
+    )
+    response = await second_step(client, held["mfa_token"], recovery_code=ann.recovery_codes[0])
+
+    assert deactivated.status_code == 200, deactivated.text
+    assert (response.status_code, response.json()["code"]) == (401, "TOTP_MFA_TOKEN_INVALID")
+    bob_done = await second_step(client, bob_held["mfa_token"], recovery_code=bob.recovery_codes[0])
+    assert bob_done.status_code == 200, bob_done.text  # others' logins are not touched
+
+
 async def test_the_mfa_token_lifetime_is_a_setting(
     client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import CurrentSuperuser, CurrentUser, SessionDep
 from app.api.openapi import UNAUTHORIZED, VALIDATION_ERROR
-from app.api.v1.audit.schemas import AuditEventPage, AuditEventRead, QueryTime
+from app.api.v1.audit.schemas import AuditEventPage, AuditEventRead, EventTypeName, QueryTime
 from app.api.v1.users.admin_routes import SUPERUSER_ONLY
-from app.core.events import EventType
 from app.db.models import AuditEvent
 from app.services.audit import AuditLog
 
@@ -56,7 +55,10 @@ async def search_events(
     _: CurrentSuperuser,
     audit_log: AuditLogDep,
     user_id: Annotated[uuid.UUID | None, Query(description="Events of this account.")] = None,
-    type: Annotated[EventType | None, Query(description="Events of this type.")] = None,
+    type: Annotated[
+        EventTypeName | None,
+        Query(description="Events of this type: the core's, or one an enabled plugin adds."),
+    ] = None,
     since: Annotated[QueryTime | None, Query(description="From this time (inclusive).")] = None,
     until: Annotated[QueryTime | None, Query(description="Before this time.")] = None,
     limit: Limit = 20,

@@ -98,6 +98,7 @@ async def get_user(user_id: uuid.UUID, _: CurrentSuperuser, manager: UserManager
             errors.InvalidNewPassword,
             errors.CannotModifySelf,
             errors.CannotChangeOwnCredentials,
+            errors.LastSuperuser,
         ),
     },
 )
@@ -129,7 +130,10 @@ async def update_user(
 @router.delete(
     USER_PATH,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**SUPERUSER_ONLY, **responses(errors.UserNotFound, errors.CannotModifySelf)},
+    responses={
+        **SUPERUSER_ONLY,
+        **responses(errors.UserNotFound, errors.CannotModifySelf, errors.LastSuperuser),
+    },
 )
 async def delete_user(
     user_id: uuid.UUID, actor: CurrentSuperuser, manager: UserManagerDep, request: Request

@@ -201,7 +201,10 @@ async def update_current_user(
     responses={
         **UNAUTHORIZED,
         **responses(
-            errors.CurrentPasswordRequired, errors.CurrentPasswordInvalid, errors.TooManyRequests
+            errors.CurrentPasswordRequired,
+            errors.CurrentPasswordInvalid,
+            errors.TooManyRequests,
+            errors.LastSuperuser,
         ),
     },
 )
@@ -212,7 +215,8 @@ async def delete_current_user(
     context: ContextDep,
     request: Request,
 ) -> None:
-    """Delete your account for good; `current_password` is required."""
+    """Delete your account for good; `current_password` is required. The last active
+    superuser can't (409 `LAST_SUPERUSER`): make another account a superuser first."""
     async with context.throttle.password_attempt(
         account=user.email, address=client_address(request)
     ):

@@ -1,5 +1,6 @@
 """The superuser endpoints under /v1/users/: list, get, update and delete any account."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -558,3 +559,68 @@ async def test_admin_list_with_empty_email_filter_lists_everyone(
     page = (await client.get(USERS, params={"email": ""}, headers=bearer(superuser_token))).json()
 
     assert page["total"] == 2
+
+
+# -- the last superuser ----------------------------------------------------------------------
+
+
+async def test_the_last_superuser_cannot_delete_their_own_account(
+    client: AsyncClient, superuser_token: str
+) -> None:
+    response = await client.request(
+        "DELETE",
+        "/v1/users/me",
+        json={"current_password": PASSWORD},
+        headers=bearer(superuser_token),
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "LAST_SUPERUSER")
+    assert (await client.get("/v1/users/me", headers=bearer(superuser_token))).status_code == 200
+
+
+async def test_a_superuser_deletes_their_own_account_while_another_remains(
+    client: AsyncClient, superuser_token: str, ann: dict[str, Any]
+) -> None:
+    promoted = await client.patch(
+        _user_url(ann["id"]), json={"is_superuser": True}, headers=bearer(superuser_token)
+    )
+
+    response = await client.request(
+        "DELETE",
+        "/v1/users/me",
+        json={"current_password": PASSWORD},
+        headers=bearer(superuser_token),
+    )
+
+    assert promoted.status_code == 200
+    assert response.status_code == 204
+    assert await _login_status(client, "root@example.com") == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [("PATCH", {"is_superuser": False}), ("PATCH", {"is_active": False}), ("DELETE", None)],
+    ids=["demote", "deactivate", "delete"],
+)
+async def test_two_superusers_removing_each_other_at_once_leave_one(
+    client: AsyncClient, superuser_token: str, ann: dict[str, Any], method: str, body: Any
+) -> None:
+    root_id = await _root_id(client, superuser_token)
+    await client.patch(
+        _user_url(ann["id"]), json={"is_superuser": True}, headers=bearer(superuser_token)
+    )
+    ann_token = await login(client, "ann@example.com")
+
+    answers = await asyncio.gather(
+        client.request(method, _user_url(ann["id"]), json=body, headers=bearer(superuser_token)),
+        client.request(method, _user_url(root_id), json=body, headers=bearer(ann_token)),
+    )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    # The second to get the lock finds no other superuser (or is no longer one itself).
+    assert statuses[0] in (200, 204) and statuses[1] in (401, 403, 409), statuses
+    listed = await client.get(USERS, headers=bearer(superuser_token))
+    if listed.status_code != 200:  # root was the one removed
+        listed = await client.get(USERS, headers=bearer(ann_token))
+    supers = [u for u in listed.json()["items"] if u["is_superuser"] and u["is_active"]]
+    assert len(supers) == 1
