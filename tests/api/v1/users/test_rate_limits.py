@@ -39,6 +39,9 @@ def limited(
 
     @asynccontextmanager
     async def factory(**limits: object) -> AsyncIterator[tuple[AsyncClient, FastAPI]]:
+        # These tests are about the limits, not a slow store: a loaded machine must not
+        # make Redis miss its production timeout, which opens the brakes by design.
+        limits = {"rate_limit_storage_timeout_seconds": 5, **limits}
         settings = make_settings(
             migrated_database_url,
             rate_limits_enabled=True,
