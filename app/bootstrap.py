@@ -42,6 +42,8 @@ async def started(settings: Settings, events: EventBus) -> AsyncIterator[AppCont
     context = AppContext.build(settings, events)
     try:
         await context.hasher.prepare()
+        if context.signing_keys is not None:
+            await context.signing_keys.start(context.tokens.ring)
         yield context
     finally:
         try:

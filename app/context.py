@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.events import EventBus
+from app.core.keys import KeyRing, KeySet
 from app.core.rate_limits import Throttle
 from app.core.security import PasswordHasher, TokenSettings
 from app.db.engine import (
@@ -16,6 +17,7 @@ from app.db.engine import (
 )
 from app.services.mail import Mailer, build_mailer
 from app.services.passwords import PasswordPolicy
+from app.services.signing_keys import SigningKeys
 
 
 @dataclass
@@ -27,6 +29,7 @@ class AppContext:
     hasher: PasswordHasher
     password_policy: PasswordPolicy
     tokens: TokenSettings
+    signing_keys: SigningKeys | None  # None: JWT_ALGORITHM=HS256, no keys in the database
     events: EventBus
     throttle: Throttle
     mailer: Mailer
@@ -39,11 +42,18 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings, events: EventBus) -> "AppContext":
         engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(engine)
+        signing_keys = None
+        if settings.jwt_algorithm == "HS256":
+            ring = KeyRing(KeySet.symmetric(settings.signing_key()))
+        else:  # filled by start_keys() once the database answers
+            signing_keys = SigningKeys(sessionmaker, settings)
+            ring = KeyRing(reload=signing_keys.load)
         return cls(
             settings=settings,
             engine=engine,
             probe_engine=create_probe_engine(settings, timeout=PROBE_TIMEOUT_SECONDS),
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             hasher=PasswordHasher(
                 rounds=settings.bcrypt_rounds,
                 concurrency=settings.hash_concurrency,
@@ -57,7 +67,9 @@ class AppContext:
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
                 lifetime_seconds=settings.access_token_lifetime_seconds,
+                keys=ring,
             ),
+            signing_keys=signing_keys,
             events=events,
             throttle=Throttle(settings),
             mailer=build_mailer(settings),

@@ -44,16 +44,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watch_pool(context.engine)
             freeze_startup_objects()  # after everything that lives as long as the process
             purge = asyncio.create_task(purge_periodically(context.sessionmaker, settings))
+            loops = [purge]
+            if context.signing_keys is not None:  # see a rotation made by another instance
+                ring = context.tokens.ring
+                loops.append(asyncio.create_task(context.signing_keys.keep_current(ring)))
             try:
                 yield
             finally:
                 # uvicorn has drained the requests (--timeout-graceful-shutdown); a purge
                 # round is only housekeeping that the next start repeats, so it stops now,
                 # and a round stuck on a database that stopped answering can't hold it up.
-                purge.cancel()
+                for loop in loops:
+                    loop.cancel()
                 try:
                     async with asyncio.timeout(settings.shutdown_timeout_seconds):
-                        await asyncio.gather(purge, return_exceptions=True)
+                        await asyncio.gather(*loops, return_exceptions=True)
                 except TimeoutError:
                     logger.warning("Shutdown: gave up waiting for the purge round")
         worker_stopped()

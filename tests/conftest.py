@@ -98,7 +98,9 @@ async def _truncate(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         tables = await connection.exec_driver_sql(
             "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
-            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            # The signing keys stay: every running app holds them in memory, and a
+            # key made afresh would end the tokens of an app that hasn't reloaded yet.
+            "WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'signing_keys')"
         )
         names = tables.scalar()
         if names:

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None  # default: on in production
     jwt_audience: str = "auth-service:access"
     jwt_issuer: str = "auth-service"
+    # Access tokens: EdDSA (Ed25519) or ES256 keys kept in the database; HS256 (SECRET_KEY,
+    # which other services would then need) only when asked for.
+    jwt_algorithm: Literal["EdDSA", "ES256", "HS256"] = "EdDSA"
+    signing_key_rotation_days: int = Field(default=30, ge=1, le=3650)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     hash_concurrency: int = Field(default=os.cpu_count() or 2, ge=1, le=64)
     hash_queue_limit: int = Field(default=64, ge=1, le=10_000)  # hashes running + waiting

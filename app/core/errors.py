@@ -347,6 +347,19 @@ class ServiceBusy(AppError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class SigningKeyUnavailable(AppError):
+    """No signing key loaded yet (the database was down when this process started)."""
+
+    status_code = 503
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    message = "The service is starting. Try again in a few seconds."
+    retry_after_seconds = 2
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 class ResetTokenInvalid(AppError):
     code = ErrorCode.RESET_PASSWORD_BAD_TOKEN
     message = "This password reset link is invalid, expired or already used. Ask for a new one."

@@ -21,9 +21,13 @@ from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 from app.core.errors import ServiceBusy
+from app.core.keys import KeyRing, KeySet
 from app.core.metrics import HASH_QUEUE_WAIT
 
-JWT_ALGORITHM = "HS256"
+# Email action tokens (reset and confirmation links) stay HS256 under SECRET_KEY, as the
+# refresh-successor HMAC does: only this service ever reads them, so nothing is gained by
+# a public key. Access tokens, which other services verify, use the KeyRing below.
+ACTION_TOKEN_ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
 LEEWAY_SECONDS = 5
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
@@ -214,10 +218,21 @@ def refresh_token_successor(key: str, token: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class TokenSettings:
-    key: str
+    key: str  # SECRET_KEY: action tokens, refresh successors, HS256 access tokens
     issuer: str
     audience: str
     lifetime_seconds: int
+    # Access-token keys (app/core/keys.py); None: HS256 under `key` (JWT_ALGORITHM=HS256).
+    keys: KeyRing | None = None
+
+    def __post_init__(self) -> None:
+        if self.keys is None:
+            object.__setattr__(self, "keys", KeyRing(KeySet.symmetric(self.key)))
+
+    @property
+    def ring(self) -> KeyRing:
+        assert self.keys is not None  # set in __post_init__
+        return self.keys
 
 
 def create_access_token(
@@ -236,7 +251,7 @@ def create_access_token(
         "jti": uuid.uuid4().hex,
         "roles": list(roles),
     }
-    return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
+    return config.ring.sign(claims)
 
 
 def create_action_token(
@@ -257,7 +272,7 @@ def create_action_token(
         "iat": now,
         "exp": now + lifetime_seconds,
     }
-    return jwt.encode(claims, config.key, algorithm=JWT_ALGORITHM)
+    return jwt.encode(claims, config.key, algorithm=ACTION_TOKEN_ALGORITHM)
 
 
 def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict[str, Any] | None:
@@ -266,7 +281,7 @@ def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict
         return jwt.decode(
             token,
             config.key,
-            algorithms=[JWT_ALGORITHM],
+            algorithms=[ACTION_TOKEN_ALGORITHM],
             audience=f"{config.audience}:{action}",
             issuer=config.issuer,
             leeway=LEEWAY_SECONDS,
@@ -286,18 +301,13 @@ def verify_token(
     config: TokenSettings, token: str, *, required: tuple[str, ...] = REQUIRED_CLAIMS
 ) -> dict[str, Any] | None:
     """Return the claims of a valid access token, or None for anything else."""
-    try:
-        return jwt.decode(
-            token,
-            config.key,
-            algorithms=[JWT_ALGORITHM],  # pinned: never trust the header's `alg`
-            audience=config.audience,
-            issuer=config.issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": list(required)},
-        )
-    except jwt.PyJWTError:
-        return None
+    return config.ring.verify(
+        token,
+        required=required,
+        audience=config.audience,
+        issuer=config.issuer,
+        leeway=LEEWAY_SECONDS,
+    )
 
 
 def derive_key(secret: str, *, purpose: str, length: int = 32) -> bytes:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid, func, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -178,3 +178,32 @@ class UserRole(Base):
     role_name: Mapped[str] = mapped_column(
         ForeignKey("roles.name", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SigningKey(Base):
+    """An access-token signing key (app/services/signing_keys.py). Its private part is
+    sealed with a key derived from SECRET_KEY; the public part is published in the JWKS
+    from creation until the last token it signed has expired."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (
+        # At most one current (not retired) key, whichever instances race to make one.
+        Index(
+            "uq_signing_keys_current",
+            text("(retired_at IS NULL)"),
+            unique=True,
+            postgresql_where=text("retired_at IS NULL"),
+            sqlite_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16), nullable=False)
+    public_key: Mapped[str] = mapped_column(Text, nullable=False)  # PEM
+    private_key: Mapped[str] = mapped_column(Text, nullable=False)  # sealed (Fernet)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Signs from then on: a scheduled rotation publishes the new key before it signs, so
+    # every instance and resource server knows it by the time tokens carry its kid.
+    activates_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # When a newer key took over; the key is deleted once its last token has expired.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -74,7 +74,14 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
     async def read_token(
         self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]
     ) -> User | None:
-        if token is None or (claims := verify_token(self.config, token)) is None:
+        if token is None:
+            return None
+        claims = verify_token(self.config, token)
+        if claims is None and self.config.ring.names_unknown_key(token):
+            # Perhaps a key another instance has just made: reload (rate-limited) and retry.
+            await self.config.ring.reload_for_unknown_key()
+            claims = verify_token(self.config, token)
+        if claims is None:
             return None
         try:
             user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])

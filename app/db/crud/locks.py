@@ -21,3 +21,10 @@ async def try_transaction_lock(session: AsyncSession, *, name: str) -> bool:
         return True
     taken = await session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(name))))
     return bool(taken)
+
+
+async def transaction_lock(session: AsyncSession, *, name: str) -> None:
+    """Wait for the named lock and hold it until the transaction ends (PostgreSQL advisory
+    lock; other databases rely on their own write locking)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(lock_key(name))))
