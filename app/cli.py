@@ -1,4 +1,5 @@
-"""Admin commands: `python -m app.cli create-superuser EMAIL`, `create-service-key NAME`.
+"""Admin commands: `python -m app.cli create-superuser EMAIL`, `create-service-key NAME`,
+`rotate-signing-key [--revoke-old]`.
 
 The password comes from SUPERUSER_PASSWORD or an interactive prompt; there is no
 default admin account. A service key is printed once, on the last line of the output.
@@ -21,10 +22,11 @@ from app.api.v1.users.schemas import EmailAddress
 from app.bootstrap import build_events, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
-from app.core.events import EventType
+from app.core.events import EventBus, EventType
 from app.db.models import User
 from app.services.service_keys import ServiceKeys
 from app.services.sessions import SessionService
+from app.services.signing_keys import RELOAD_SECONDS
 from app.services.users import UserDatabase, UserManager
 
 CLI_AGENT = "app.cli"
@@ -82,6 +84,25 @@ async def create_service_key(settings: Settings, name: str) -> str:
     )
 
 
+async def rotate_signing_key(settings: Settings, *, revoke_old: bool) -> str:
+    """A new access-token key that signs at once (incident response); with `revoke_old`
+    the older keys are deleted, so every token they signed stops working."""
+    if settings.jwt_algorithm == "HS256":
+        raise AppError("JWT_ALGORITHM=HS256 signs with SECRET_KEY: change that key instead.")
+    async with started(settings, EventBus()) as context:
+        assert context.signing_keys is not None  # not HS256
+        kid = await context.signing_keys.rotate(revoke_old=revoke_old)
+        overlap = context.signing_keys.overlap_seconds()
+    if revoke_old:
+        ended = "Older keys are deleted: the tokens they signed no longer work"
+    else:
+        ended = f"Older keys stay published for {overlap} s, until their last tokens expire"
+    return (
+        f"New signing key {kid} signs from now on. {ended} (running instances see "
+        f"the change within {RELOAD_SECONDS} s)."
+    )
+
+
 def _ask_password() -> str:
     try:
         password = getpass.getpass("Password: ")
@@ -104,8 +125,19 @@ def main(argv: list[str] | None = None) -> int:
         "create-service-key", help="make a key for token introspection (printed once)"
     )
     create_key.add_argument("name")
+    rotate = commands.add_parser(
+        "rotate-signing-key", help="sign access tokens with a new key from now on"
+    )
+    rotate.add_argument(
+        "--revoke-old",
+        action="store_true",
+        help="delete the older keys at once: every token they signed stops working",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.command == "rotate-signing-key":
+            print(asyncio.run(rotate_signing_key(get_settings(), revoke_old=args.revoke_old)))
+            return 0
         if args.command == "create-service-key":
             try:
                 name = TypeAdapter(ServiceKeyName).validate_python(args.name)

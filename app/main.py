@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.api import health, metrics
+from app.api import health, metrics, well_known
 from app.api.error_handlers import install_error_handlers
 from app.api.middleware import BodySizeLimit, HeaderLimits, JsonCors, SecurityHeaders
 from app.api.openapi import install_openapi
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(well_known.router)
     app.include_router(routes.router)
     app.include_router(session_routes.router)
     app.include_router(email_routes.router)

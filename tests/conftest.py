@@ -21,12 +21,14 @@ from alembic.config import Config
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.cli import create_superuser
 from app.core.config import PROJECT_ROOT, Settings
 from app.db.engine import normalize_database_url
+from app.db.models import SigningKey
 from app.main import create_app
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -205,3 +207,17 @@ async def user_token(client: AsyncClient) -> str:
 async def superuser_token(client: AsyncClient, settings: Settings) -> str:
     await create_superuser(settings, "root@example.com", PASSWORD)
     return await login(client, "root@example.com")
+
+
+@pytest.fixture
+async def restore_signing_keys(db_engine: AsyncEngine) -> AsyncIterator[None]:
+    """Puts the signing keys back as they were after a test that rotates or drops them,
+    so the apps other tests share keep signing with a stored key."""
+    table = SigningKey.__table__
+    async with db_engine.connect() as connection:
+        rows = [dict(row) for row in (await connection.execute(select(table))).mappings()]
+    yield
+    async with db_engine.begin() as connection:
+        await connection.execute(delete(table))
+        if rows:
+            await connection.execute(insert(table), rows)

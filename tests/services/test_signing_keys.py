@@ -1,0 +1,158 @@
+"""Stored signing keys: made once however many instances start, rotated, cleaned up."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
+from app.db.models import SigningKey
+from app.services.sessions import utcnow
+from app.services.signing_keys import PREPUBLISH_SECONDS, SigningKeys
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.usefixtures("restore_signing_keys")
+
+
+@asynccontextmanager
+async def signing_keys(settings: Settings) -> AsyncIterator[SigningKeys]:
+    engine = create_engine(settings)
+    try:
+        yield SigningKeys(create_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+
+
+async def stored(db_engine: AsyncEngine) -> list[Any]:
+    async with db_engine.connect() as connection:
+        query = select(SigningKey.__table__).order_by(SigningKey.activates_at)
+        return list((await connection.execute(query)).mappings())
+
+
+async def emptied(db_engine: AsyncEngine) -> None:
+    async with db_engine.begin() as connection:
+        await connection.execute(delete(SigningKey.__table__))
+
+
+async def shift(db_engine: AsyncEngine, kid: str, **columns: timedelta) -> None:
+    """Move a key's times into the past by the given amounts (time passing)."""
+    values = {name: getattr(SigningKey, name) - delta for name, delta in columns.items()}
+    async with db_engine.begin() as connection:
+        await connection.execute(update(SigningKey).where(SigningKey.kid == kid).values(values))
+
+
+async def test_instances_starting_at_once_make_one_key(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as first, signing_keys(settings) as second:
+        instances = [first, second] * 3
+
+        await asyncio.gather(*(keys.maintain(wait=True) for keys in instances))
+        keysets = [await keys.load() for keys in instances]
+
+    rows = await stored(db_engine)
+    assert len(rows) == 1 and rows[0]["retired_at"] is None
+    assert {keyset.signer(utcnow().timestamp()).kid for keyset in keysets} == {rows[0]["kid"]}
+
+
+async def test_the_private_key_is_stored_sealed(settings: Settings, db_engine: AsyncEngine) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+
+    (row,) = await stored(db_engine)
+    assert row["algorithm"] == "EdDSA"
+    assert row["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in row["private_key"] and row["private_key"].startswith("gAAAA")  # Fernet
+
+
+async def test_a_due_key_is_rotated_with_its_successor_published_before_it_signs(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+        (old,) = await stored(db_engine)
+        await shift(db_engine, old["kid"], activates_at=timedelta(days=29))
+        await keys.maintain(wait=True)
+        assert len(await stored(db_engine)) == 1  # not due yet
+
+        await shift(db_engine, old["kid"], activates_at=timedelta(days=1, seconds=1))
+        await keys.maintain(wait=True)
+        before, new = await stored(db_engine)
+        keyset = await keys.load()
+
+    assert before["kid"] == old["kid"] and before["retired_at"] == new["activates_at"]
+    assert new["activates_at"] - utcnow() > timedelta(seconds=PREPUBLISH_SECONDS - 10)
+    assert {key.kid for key in keyset.published()} == {old["kid"], new["kid"]}
+    now = utcnow().timestamp()
+    assert keyset.signer(now).kid == old["kid"]
+    assert keyset.signer(now + PREPUBLISH_SECONDS).kid == new["kid"]
+
+
+async def test_a_retired_key_is_deleted_once_its_last_token_has_expired(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+        (old,) = await stored(db_engine)
+        await keys.rotate()
+        overlap = keys.overlap_seconds()
+        await shift(db_engine, old["kid"], retired_at=timedelta(seconds=overlap - 30))
+        await keys.maintain(wait=True)
+        assert old["kid"] in {row["kid"] for row in await stored(db_engine)}
+
+        await shift(db_engine, old["kid"], retired_at=timedelta(seconds=31))
+        await keys.maintain(wait=True)
+
+    assert old["kid"] not in {row["kid"] for row in await stored(db_engine)}
+    assert overlap > settings.access_token_lifetime_seconds
+
+
+async def test_rotate_with_revoke_old_keeps_only_the_new_key(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+        await keys.rotate()
+        kid = await keys.rotate(revoke_old=True)
+
+    assert [row["kid"] for row in await stored(db_engine)] == [kid]
+
+
+async def test_a_key_sealed_under_another_secret_is_replaced_and_stays_published(
+    settings: Settings, db_engine: AsyncEngine, migrated_database_url: str
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+    (old,) = await stored(db_engine)
+
+    async with signing_keys(make_settings(migrated_database_url)) as other_secret:
+        await other_secret.maintain(wait=True)
+        keyset = await other_secret.load()
+
+    assert {key.kid for key in keyset.published()} == {old["kid"], keyset.signers[0].kid}
+    assert keyset.keys[old["kid"]].private is None  # published, but it can't sign with it
+
+
+async def test_changing_the_algorithm_rotates_to_a_key_of_that_type(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    await emptied(db_engine)
+    async with signing_keys(settings) as keys:
+        await keys.maintain(wait=True)
+    es256: Callable[..., Settings] = settings.model_copy
+    async with signing_keys(es256(update={"jwt_algorithm": "ES256"})) as keys:
+        await keys.maintain(wait=True)
+
+    assert [row["algorithm"] for row in await stored(db_engine)] == ["EdDSA", "ES256"]
