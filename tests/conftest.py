@@ -218,6 +218,6 @@ async def restore_signing_keys(db_engine: AsyncEngine) -> AsyncIterator[None]:
         rows = [dict(row) for row in (await connection.execute(select(table))).mappings()]
     yield
     async with db_engine.begin() as connection:
-        await connection.execute(delete(table))
+        await connection.execute(delete(SigningKey))
         if rows:
-            await connection.execute(insert(table), rows)
+            await connection.execute(insert(SigningKey), rows)

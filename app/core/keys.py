@@ -212,6 +212,8 @@ class KeyRing:
 
     def sign(self, claims: dict[str, Any]) -> str:
         key = self._keyset.signer(time.time())
+        if key.private is None:  # signer() picks only keys it can open
+            raise SigningKeyUnavailable()
         return jwt.encode(claims, key.private, algorithm=key.algorithm, headers={"kid": key.kid})
 
     def verify(

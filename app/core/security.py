@@ -27,7 +27,7 @@ from app.core.metrics import HASH_QUEUE_WAIT
 # Email action tokens (reset and confirmation links) stay HS256 under SECRET_KEY, as the
 # refresh-successor HMAC does: only this service ever reads them, so nothing is gained by
 # a public key. Access tokens, which other services verify, use the KeyRing below.
-ACTION_TOKEN_ALGORITHM = "HS256"
+EMAILED_LINK_ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "iat", "exp", "jti")
 LEEWAY_SECONDS = 5
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: rejects) anything past this
@@ -231,7 +231,8 @@ class TokenSettings:
 
     @property
     def ring(self) -> KeyRing:
-        assert self.keys is not None  # set in __post_init__
+        if self.keys is None:  # never: __post_init__ sets it
+            raise RuntimeError("TokenSettings without keys")
         return self.keys
 
 
@@ -272,7 +273,7 @@ def create_action_token(
         "iat": now,
         "exp": now + lifetime_seconds,
     }
-    return jwt.encode(claims, config.key, algorithm=ACTION_TOKEN_ALGORITHM)
+    return jwt.encode(claims, config.key, algorithm=EMAILED_LINK_ALGORITHM)
 
 
 def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict[str, Any] | None:
@@ -281,7 +282,7 @@ def read_action_token(config: TokenSettings, token: str, *, action: str) -> dict
         return jwt.decode(
             token,
             config.key,
-            algorithms=[ACTION_TOKEN_ALGORITHM],
+            algorithms=[EMAILED_LINK_ALGORITHM],
             audience=f"{config.audience}:{action}",
             issuer=config.issuer,
             leeway=LEEWAY_SECONDS,

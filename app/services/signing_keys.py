@@ -120,7 +120,9 @@ class SigningKeys:
                 await crud.delete_retired(session)
         return kid
 
-    async def _replace(self, session: AsyncSession, *, now: datetime, activates_at: datetime) -> str:
+    async def _replace(
+        self, session: AsyncSession, *, now: datetime, activates_at: datetime
+    ) -> str:
         if self.algorithm not in ASYMMETRIC:
             raise RuntimeError(f"JWT_ALGORITHM={self.algorithm} keeps no keys in the database")
         private = generate_private_key("EdDSA" if self.algorithm == "EdDSA" else "ES256")

@@ -61,7 +61,9 @@ def test_a_sealed_private_key_opens_only_with_the_same_secret() -> None:
     assert raw.hex() not in sealed
 
 
-@pytest.mark.parametrize(("algorithm", "kty", "crv"), [("EdDSA", "OKP", "Ed25519"), ("ES256", "EC", "P-256")])
+@pytest.mark.parametrize(
+    ("algorithm", "kty", "crv"), [("EdDSA", "OKP", "Ed25519"), ("ES256", "EC", "P-256")]
+)
 def test_the_jwk_is_public_and_names_kid_alg_and_use(algorithm: Any, kty: str, crv: str) -> None:
     jwk = loaded(algorithm).jwk()
 

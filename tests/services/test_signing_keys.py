@@ -37,7 +37,7 @@ async def stored(db_engine: AsyncEngine) -> list[Any]:
 
 async def emptied(db_engine: AsyncEngine) -> None:
     async with db_engine.begin() as connection:
-        await connection.execute(delete(SigningKey.__table__))
+        await connection.execute(delete(SigningKey))
 
 
 async def shift(db_engine: AsyncEngine, kid: str, **columns: timedelta) -> None:

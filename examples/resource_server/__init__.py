@@ -1,0 +1,1 @@
+"""An example resource server: trusts the auth service's tokens with its public keys only."""
