@@ -210,9 +210,9 @@ async def superuser_token(client: AsyncClient, settings: Settings) -> str:
 
 
 @pytest.fixture
-async def restore_signing_keys(db_engine: AsyncEngine) -> AsyncIterator[None]:
+async def restore_signing_keys(db_engine: AsyncEngine, app: FastAPI) -> AsyncIterator[None]:
     """Puts the signing keys back as they were after a test that rotates or drops them,
-    so the apps other tests share keep signing with a stored key."""
+    and has the app other tests share reload them, so it signs with a stored key."""
     table = SigningKey.__table__
     async with db_engine.connect() as connection:
         rows = [dict(row) for row in (await connection.execute(select(table))).mappings()]
@@ -221,3 +221,6 @@ async def restore_signing_keys(db_engine: AsyncEngine) -> AsyncIterator[None]:
         await connection.execute(delete(SigningKey))
         if rows:
             await connection.execute(insert(SigningKey), rows)
+    context = getattr(app.state, "context", None)  # None: not started by any test yet
+    if context is not None and context.signing_keys is not None:
+        context.tokens.ring.replace(await context.signing_keys.load())
