@@ -17,6 +17,7 @@ from bench import (
     login_scale,
     me_throughput,
     password_screening,
+    token_algorithms,
     worker_memory,
 )
 from bench.apps import hash_concurrency
@@ -30,6 +31,7 @@ NAMES = (
     "login_scale",
     "me_throughput",
     "worker_memory",
+    "token_algorithms",
 )
 
 
@@ -45,8 +47,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--seconds",
         type=float,
         default=10.0,
-        help="load duration for login_hashing and me_throughput (default 10; me_throughput "
-        "runs 7 such loads)",
+        help="load duration for login_hashing, me_throughput and token_algorithms (default 10; "
+        "me_throughput runs 7 such loads, token_algorithms 3)",
     )
     parser.add_argument(
         "--users",
@@ -92,6 +94,7 @@ def benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], Awaitable[Res
         "login_scale": lambda: login_scale.run(users=args.users),
         "me_throughput": lambda: me_throughput.run(seconds=args.seconds),
         "worker_memory": lambda: worker_memory.run(requests=args.requests),
+        "token_algorithms": lambda: token_algorithms.run(seconds=args.seconds),
     }
 
 

@@ -36,6 +36,9 @@ def our_env(database_url: str, bcrypt_rounds: int) -> dict[str, str]:
         "RATE_LIMITS_ENABLED": "false",
         "PLUGINS": "",
         "CORS_ORIGINS": "",
+        # The floor (bench/floor_app.py) checks our tokens with SECRET_KEY; token_algorithms
+        # compares the algorithms themselves.
+        "JWT_ALGORITHM": "HS256",
         # As in production: a JSON line per request (to /dev/null, see servers.py); metrics on.
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
