@@ -40,7 +40,7 @@ GOAL = 0.9  # within 10 % of HS256
 async def serving_each_algorithm() -> AsyncIterator[dict[str, str]]:
     """One of ours per algorithm: base URLs by algorithm."""
     async with AsyncExitStack() as stack:
-        urls = {}
+        urls: dict[str, str] = {}
         for algorithm in ALGORITHMS:
             database = await stack.enter_async_context(scratch_database(f"bench_{algorithm}"))
             env = {**OURS.env(database, BCRYPT_ROUNDS), "JWT_ALGORITHM": algorithm}
@@ -74,7 +74,7 @@ def verification_ms() -> dict[str, float]:
     token costs the first time this process sees it."""
     now = int(time.time())
     claims = {"iss": "i", "aud": "a", "sub": "s", "iat": now, "exp": now + 900}
-    costs = {}
+    costs: dict[str, float] = {}
     for algorithm in ALGORITHMS:
         private: Any
         public: Any

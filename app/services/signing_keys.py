@@ -44,6 +44,7 @@ KEY_LOCK = "auth-service:signing-keys"
 RELOAD_SECONDS = 60  # how soon every instance sees a change made elsewhere
 PREPUBLISH_SECONDS = 2 * RELOAD_SECONDS
 RETRY_SECONDS = 2  # while no key is loaded
+START_TIMEOUT_SECONDS = 2  # healthy, it takes milliseconds
 
 
 class SigningKeys:
@@ -146,8 +147,11 @@ class SigningKeys:
         keep_current() keeps trying, and until it succeeds a login answers 503.
         """
         try:
-            await self.maintain(wait=True)
-            ring.replace(await self.load())
+            # Bounded: a database that accepts connections but never answers must not hold
+            # up the start (the loop below keeps trying).
+            async with asyncio.timeout(START_TIMEOUT_SECONDS):
+                await self.maintain(wait=True)
+                ring.replace(await self.load())
         except (DBAPIError, PostgresError, PoolTimeout, OSError, TimeoutError) as exc:
             logger.error("Signing keys not loaded yet, the database is unavailable: %r", exc)
 

@@ -9,14 +9,17 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
 from app.core.config import Settings
+from app.core.security import verify_token
 from tests.conftest import PASSWORD, bearer, login, register
 
 ME = "/v1/users/me"
@@ -26,14 +29,23 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _claims_of(token: str, settings: Settings) -> dict[str, Any]:
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        settings.signing_key(),
-        algorithms=["HS256"],
-        audience=settings.jwt_audience,
-        issuer=settings.jwt_issuer,
-    )
+@dataclass(frozen=True)
+class Keys:
+    """What a forger might hold: our real signing key (to change only the claims) and
+    SECRET_KEY (which signs nothing the service accepts as an access token)."""
+
+    sign: Callable[[dict[str, Any]], str]
+    secret: str
+
+
+@pytest.fixture
+def keys(app: FastAPI, settings: Settings) -> Keys:
+    return Keys(sign=app.state.context.tokens.ring.sign, secret=settings.signing_key())
+
+
+def _claims_of(token: str, app: FastAPI) -> dict[str, Any]:
+    claims = verify_token(app.state.context.tokens, token)
+    assert claims is not None
     return claims
 
 
@@ -49,11 +61,11 @@ def assert_unauthorized(response: Response) -> None:
 
 
 @pytest.fixture
-async def signed_in(client: AsyncClient, settings: Settings) -> dict[str, Any]:
+async def signed_in(client: AsyncClient, app: FastAPI) -> dict[str, Any]:
     """A registered user, a real token for them, and that token's claims."""
     user = await register(client, "ann@example.com")
     token = await login(client, "ann@example.com")
-    return {"user": user, "token": token, "claims": _claims_of(token, settings)}
+    return {"user": user, "token": token, "claims": _claims_of(token, app)}
 
 
 async def test_me_returns_the_signed_in_users_profile(
@@ -81,10 +93,10 @@ async def test_me_token_carries_the_documented_claims(
 
 
 async def test_me_accepts_a_token_re_signed_from_the_same_claims(
-    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+    client: AsyncClient, signed_in: dict[str, Any], keys: Keys
 ) -> None:
     # Control for the forgeries below: re-signing unchanged claims gives a valid token.
-    token = _sign(signed_in["claims"], settings.signing_key())
+    token = keys.sign(signed_in["claims"])
 
     response = await client.get(ME, headers=bearer(token))
 
@@ -93,12 +105,12 @@ async def test_me_accepts_a_token_re_signed_from_the_same_claims(
 
 
 async def test_me_accepts_a_token_expired_within_the_leeway(
-    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+    client: AsyncClient, signed_in: dict[str, Any], keys: Keys
 ) -> None:
     now = int(time.time())
     claims = {**signed_in["claims"], "iat": now - 60, "exp": now - 1}
 
-    response = await client.get(ME, headers=bearer(_sign(claims, settings.signing_key())))
+    response = await client.get(ME, headers=bearer(keys.sign(claims)))
 
     assert response.status_code == 200
 
@@ -123,60 +135,65 @@ async def test_me_without_a_usable_token_is_401_with_bearer_challenge(
     assert_unauthorized(await client.get(ME, headers=headers))
 
 
-def _unsigned(claims: dict[str, Any], _: Settings) -> str:
+def _unsigned(claims: dict[str, Any], _: Keys) -> str:
     header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
     return f"{header}.{_b64(json.dumps(claims).encode())}."
 
 
-def _wrong_key(claims: dict[str, Any], _: Settings) -> str:
+def _wrong_key(claims: dict[str, Any], _: Keys) -> str:
     return _sign(claims, "another-secret-of-at-least-32-bytes!!")
 
 
-def _hs512_with_right_key(claims: dict[str, Any], settings: Settings) -> str:
-    return _sign(claims, settings.signing_key(), "HS512")
+def _hs256_with_secret_key(claims: dict[str, Any], keys: Keys) -> str:
+    # What access tokens were before asymmetric keys: SECRET_KEY no longer signs them.
+    return _sign(claims, keys.secret)
 
 
-def _rs256_with_own_key(claims: dict[str, Any], _: Settings) -> str:
+def _hs512_with_secret_key(claims: dict[str, Any], keys: Keys) -> str:
+    return _sign(claims, keys.secret, "HS512")
+
+
+def _rs256_with_own_key(claims: dict[str, Any], _: Keys) -> str:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return jwt.encode(claims, private_key, algorithm="RS256")
 
 
-def _header_claims_rs256_but_hmac_signed(claims: dict[str, Any], settings: Settings) -> str:
-    # Algorithm confusion: the header says RS256, the signature is HMAC with the real key.
-    signed = _sign(claims, settings.signing_key())
+def _header_claims_rs256_but_hmac_signed(claims: dict[str, Any], keys: Keys) -> str:
+    # Algorithm confusion: the header says RS256, the signature is HMAC with SECRET_KEY.
+    signed = _sign(claims, keys.secret)
     _, payload, signature = signed.split(".")
     header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
     return f"{header}.{payload}.{signature}"
 
 
-def _tampered_payload(claims: dict[str, Any], settings: Settings) -> str:
-    signed = _sign(claims, settings.signing_key())
+def _tampered_payload(claims: dict[str, Any], keys: Keys) -> str:
+    signed = keys.sign(claims)
     header, _, signature = signed.split(".")
     other = {**claims, "sub": str(uuid.uuid4())}
     return f"{header}.{_b64(json.dumps(other).encode())}.{signature}"
 
 
-def _with(**changes: Any) -> Callable[[dict[str, Any], Settings], str]:
-    def forge(claims: dict[str, Any], settings: Settings) -> str:
-        changed = {**claims, **changes}
-        return _sign(changed, settings.signing_key())
+def _with(**changes: Any) -> Callable[[dict[str, Any], Keys], str]:
+    def forge(claims: dict[str, Any], keys: Keys) -> str:
+        return keys.sign({**claims, **changes})
 
     return forge
 
 
-def _without(name: str) -> Callable[[dict[str, Any], Settings], str]:
-    def forge(claims: dict[str, Any], settings: Settings) -> str:
+def _without(name: str) -> Callable[[dict[str, Any], Keys], str]:
+    def forge(claims: dict[str, Any], keys: Keys) -> str:
         assert name in claims  # otherwise this case would prove nothing
-        return _sign({k: v for k, v in claims.items() if k != name}, settings.signing_key())
+        return keys.sign({k: v for k, v in claims.items() if k != name})
 
     return forge
 
 
 NOW = int(time.time())
-FORGERIES: dict[str, Callable[[dict[str, Any], Settings], str]] = {
+FORGERIES: dict[str, Callable[[dict[str, Any], Keys], str]] = {
     "alg-none": _unsigned,
     "wrong-key": _wrong_key,
-    "hs512-right-key": _hs512_with_right_key,
+    "hs256-secret-key": _hs256_with_secret_key,
+    "hs512-secret-key": _hs512_with_secret_key,
     "rs256-own-key": _rs256_with_own_key,
     "rs256-header-hmac-signature": _header_claims_rs256_but_hmac_signed,
     "tampered-payload": _tampered_payload,
@@ -202,10 +219,10 @@ FORGERIES: dict[str, Callable[[dict[str, Any], Settings], str]] = {
 async def test_me_rejects_forged_or_invalid_token(
     client: AsyncClient,
     signed_in: dict[str, Any],
-    settings: Settings,
-    forge: Callable[[dict[str, Any], Settings], str],
+    keys: Keys,
+    forge: Callable[[dict[str, Any], Keys], str],
 ) -> None:
-    token = forge(signed_in["claims"], settings)
+    token = forge(signed_in["claims"], keys)
 
     response = await client.get(ME, headers=bearer(token))
 
@@ -213,21 +230,23 @@ async def test_me_rejects_forged_or_invalid_token(
 
 
 async def test_me_rejects_a_token_whose_expiry_passed(
-    client: AsyncClient, signed_in: dict[str, Any], settings: Settings
+    client: AsyncClient, signed_in: dict[str, Any], keys: Keys
 ) -> None:
     # Lifetime is the configured one; move both timestamps back past expiry + leeway.
     lifetime = signed_in["claims"]["exp"] - signed_in["claims"]["iat"]
     iat = int(time.time()) - lifetime - 30
     claims = {**signed_in["claims"], "iat": iat, "exp": iat + lifetime}
 
-    assert_unauthorized(await client.get(ME, headers=bearer(_sign(claims, settings.signing_key()))))
+    assert_unauthorized(await client.get(ME, headers=bearer(keys.sign(claims))))
 
 
 async def test_me_rejects_a_token_from_an_app_with_another_secret(
     client: AsyncClient, client_for: Callable[..., Any]
 ) -> None:
     await register(client, "ann@example.com")
-    async with client_for() as other_app:  # make_settings draws a new random secret
+    # make_settings draws a new random secret; HS256, so the secret alone signs (with
+    # asymmetric keys, the other app's public key would be in the shared database).
+    async with client_for(jwt_algorithm="HS256") as other_app:
         token = await login(other_app, "ann@example.com")
         assert (await other_app.get(ME, headers=bearer(token))).status_code == 200
 

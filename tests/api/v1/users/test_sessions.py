@@ -8,6 +8,7 @@ from unittest.mock import patch
 import asyncpg  # type: ignore[import-untyped]
 import jwt
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -284,9 +285,10 @@ async def test_deleted_account_has_no_sessions_left(
     assert refresh.status_code == 401
 
 
-def _forge(settings: Settings, claims: dict[str, object]) -> str:
-    key = settings.secret_key.get_secret_value() if settings.secret_key else ""
-    return jwt.encode(claims, key, algorithm="HS256")
+def _forge(app: FastAPI, claims: dict[str, Any]) -> str:
+    """Signed with the app's own key: only the claims are wrong."""
+    signed: str = app.state.context.tokens.ring.sign(claims)
+    return signed
 
 
 @pytest.mark.usefixtures("ann")
@@ -303,7 +305,7 @@ def _forge(settings: Settings, claims: dict[str, object]) -> str:
     ],
 )
 async def test_tokens_with_missing_or_tampered_session_claims_are_401(
-    client: AsyncClient, settings: Settings, change: dict[str, object]
+    client: AsyncClient, app: FastAPI, change: dict[str, object]
 ) -> None:
     claims = jwt.decode(
         (await sign_in(client))["access_token"], options={"verify_signature": False}
@@ -314,12 +316,12 @@ async def test_tokens_with_missing_or_tampered_session_claims_are_401(
         else:
             claims[name] = value
 
-    assert await me_status(client, _forge(settings, claims)) == 401
+    assert await me_status(client, _forge(app, claims)) == 401
 
 
 @pytest.mark.usefixtures("ann")
 async def test_a_session_of_another_user_cannot_be_borrowed(
-    client: AsyncClient, settings: Settings
+    client: AsyncClient, app: FastAPI
 ) -> None:
     await register(client, "bob@example.com")
     bob = jwt.decode(
@@ -328,7 +330,7 @@ async def test_a_session_of_another_user_cannot_be_borrowed(
     )
     ann = jwt.decode((await sign_in(client))["access_token"], options={"verify_signature": False})
 
-    forged = _forge(settings, {**bob, "sid": ann["sid"]})
+    forged = _forge(app, {**bob, "sid": ann["sid"]})
 
     assert await me_status(client, forged) == 401
 
