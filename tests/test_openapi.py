@@ -22,7 +22,7 @@ OPERATIONS = [
 SECURED = [(m, p) for m, p in OPERATIONS if _SPEC["paths"][p][m.lower()].get("security")]
 # Optional bearer: logout ends whichever session it can identify and always answers 204.
 OPTIONAL_AUTH = {("POST", "/v1/users/logout")}
-NO_DATABASE = {"/healthz", "/v1/plugins"}
+NO_DATABASE = {"/healthz", "/v1/plugins", "/.well-known/openid-configuration"}
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Against the real web process: other services verify our tokens with the published keys
 alone (PyJWT's PyJWKClient), and the example resource server does exactly that."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -138,6 +139,19 @@ def resource_server(server: ProcfileServer) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_example_uses_none_of_the_services_code() -> None:
+    source = (PROJECT_ROOT / "examples" / "resource_server" / "app.py").read_text()
+    imported = {
+        alias.name if isinstance(node, ast.Import) else node.module or ""
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+
+    assert "jwt" in imported
+    assert not [name for name in imported if name == "app" or name.startswith("app.")]
 
 
 def get(url: str, token: str | None = None) -> httpx.Response:

@@ -220,7 +220,8 @@ class KeyRing:
         self, token: str, *, required: tuple[str, ...], **checks: Any
     ) -> dict[str, Any] | None:
         """The claims of a token signed by one of our keys, or None. `checks` are PyJWT's
-        (audience, issuer, leeway)."""
+        (audience, issuer, leeway): the same in every call of a process (its
+        TokenSettings), which is why the cache needn't be keyed by them."""
         cached = self._verified.get((token, required))
         if cached is not None and cached[0] in self._keyset.keys:
             return dict(cached[1])

@@ -62,6 +62,8 @@ NOWHERE = Client(user_agent=None, ip_address=None)
 async def manager_for(settings: Settings) -> AsyncIterator[tuple[UserManager, AppContext]]:
     """A UserManager wired as the app wires it, on a session of its own."""
     context = AppContext.build(settings, EventBus())
+    if context.signing_keys is not None:  # what app.bootstrap.started does
+        await context.signing_keys.start(context.tokens.ring)
     try:
         async with context.sessionmaker() as session:
             events = context.events.bind(session, context.sessionmaker)
