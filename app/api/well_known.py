@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import ContextDep
+from app.api.v1.oauth.grants import grant_types_supported
 from app.core.errors import SigningKeyUnavailable
 from app.core.keys import ASYMMETRIC
 from app.services.signing_keys import PREPUBLISH_SECONDS
@@ -14,7 +15,6 @@ router = APIRouter(prefix="/.well-known", tags=["discovery"])
 # overlap: a resource server that honours it has every key before it meets a token.
 JWKS_MAX_AGE_SECONDS = PREPUBLISH_SECONDS // 3
 METADATA_MAX_AGE_SECONDS = 300
-GRANT_TYPES = ["password", "refresh_token"]
 
 
 def _base_url(request: Request, context: ContextDep) -> str:
@@ -54,7 +54,7 @@ async def openid_configuration(
         "token_endpoint": f"{base}/v1/oauth/token",
         "revocation_endpoint": f"{base}/v1/oauth/revoke",
         "introspection_endpoint": f"{base}/v1/tokens/introspect",
-        "grant_types_supported": GRANT_TYPES,
+        "grant_types_supported": grant_types_supported(request.app),
         # Public clients (SPAs, apps): nothing authenticates the client itself.
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],

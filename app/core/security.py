@@ -311,6 +311,18 @@ def verify_token(
     )
 
 
+async def verify_token_reloading(
+    config: TokenSettings, token: str, *, required: tuple[str, ...] = REQUIRED_CLAIMS
+) -> dict[str, Any] | None:
+    """verify_token(), but a token naming a kid this process doesn't hold (a key another
+    instance has just made) first reloads the keys (rate-limited) and is checked again."""
+    claims = verify_token(config, token, required=required)
+    if claims is None and config.ring.names_unknown_key(token):
+        await config.ring.reload_for_unknown_key()
+        claims = verify_token(config, token, required=required)
+    return claims
+
+
 def derive_key(secret: str, *, purpose: str, length: int = 32) -> bytes:
     """A key of its own for one purpose (HKDF-SHA256 of `secret`, `purpose` as the info):
     what one purpose's key protects can't be read or forged with another's."""

@@ -7,7 +7,12 @@ from fastapi_users.authentication import JWTStrategy
 from fastapi_users.manager import BaseUserManager
 
 from app.core.log_context import bind_user
-from app.core.security import TokenSettings, create_access_token, verify_token
+from app.core.security import (
+    TokenSettings,
+    create_access_token,
+    verify_token,
+    verify_token_reloading,
+)
 from app.db.crud import session as crud
 from app.db.models import User
 from app.services.sessions import Client, SessionService, utcnow
@@ -76,11 +81,7 @@ class AccessTokenStrategy(JWTStrategy[User, uuid.UUID]):
     ) -> User | None:
         if token is None:
             return None
-        claims = verify_token(self.config, token)
-        if claims is None and self.config.ring.names_unknown_key(token):
-            # Perhaps a key another instance has just made: reload (rate-limited) and retry.
-            await self.config.ring.reload_for_unknown_key()
-            claims = verify_token(self.config, token)
+        claims = await verify_token_reloading(self.config, token)
         if claims is None:
             return None
         try:

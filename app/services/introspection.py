@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import TokenSettings, refresh_token_digest, verify_token
+from app.core.security import TokenSettings, refresh_token_digest, verify_token_reloading
 from app.db.crud import session as crud
 from app.db.models import User
 from app.services.sessions import as_utc, utcnow
@@ -46,7 +46,7 @@ class Introspection:
         return await self._refresh_token(token)
 
     async def _access_token(self, token: str) -> dict[str, Any]:
-        claims = verify_token(self.tokens, token)
+        claims = await verify_token_reloading(self.tokens, token)
         if claims is None:
             return inactive()
         try:

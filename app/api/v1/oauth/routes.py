@@ -14,7 +14,7 @@ from app.api.v1.oauth.form import FORM_TYPE, read_form
 from app.api.v1.oauth.grants import CoreGrantsDep
 from app.api.v1.users.schemas import TokenResponse
 from app.core import errors
-from app.core.security import verify_token
+from app.core.security import verify_token_reloading
 from app.plugins.host import GrantRequest, LimiterDep, SignInDep
 from app.plugins.plugin import GrantHandler
 
@@ -150,7 +150,7 @@ async def revoke(request: Request, sessions: SessionsDep, strategy: StrategyDep)
         raise errors.OAuthError.of(exc) from exc
     # The hint only orders the search (RFC 7009 §2.1); the token's form decides: our
     # access tokens are JWTs with the session in `sid`, refresh tokens are random.
-    claims = verify_token(strategy.config, token)
+    claims = await verify_token_reloading(strategy.config, token)
     if claims is not None:
         try:
             ended = (uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
