@@ -37,7 +37,7 @@ from app.core.security import LEEWAY_SECONDS, derive_key
 from app.db.crud import signing_keys as crud
 from app.db.crud.locks import transaction_lock, try_transaction_lock
 from app.db.models import SigningKey
-from app.services.sessions import utcnow
+from app.services.sessions import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 KEY_LOCK = "auth-service:signing-keys"
@@ -76,8 +76,8 @@ class SigningKeys:
             algorithm=row.algorithm,
             public_key_pem=row.public_key,
             private=self._sealer.open(row.private_key),
-            activates_at=row.activates_at,
-            retired_at=row.retired_at,
+            activates_at=as_utc(row.activates_at),
+            retired_at=None if row.retired_at is None else as_utc(row.retired_at),
         )
 
     async def maintain(self, *, wait: bool) -> bool:
@@ -99,9 +99,9 @@ class SigningKeys:
                         current.kid,
                     )
                 await self._replace(session, now=now, activates_at=now)
-            elif current.algorithm != self.algorithm or current.activates_at <= now - timedelta(
-                days=self._settings.signing_key_rotation_days
-            ):
+            elif current.algorithm != self.algorithm or as_utc(
+                current.activates_at
+            ) <= now - timedelta(days=self._settings.signing_key_rotation_days):
                 await self._replace(
                     session, now=now, activates_at=now + timedelta(seconds=PREPUBLISH_SECONDS)
                 )

@@ -176,7 +176,10 @@ async def test_a_token_signed_with_another_key_is_inactive(
 ) -> None:
     await register(client, "ann@example.com")
     claims = claims_of(await login(client, "ann@example.com"))
-    forged_config = dataclasses.replace(app.state.context.tokens, key=secrets.token_hex(32))
+    # keys=None: signed with the new key alone (HS256), as no key of ours is.
+    forged_config = dataclasses.replace(
+        app.state.context.tokens, key=secrets.token_hex(32), keys=None
+    )
     forged = create_access_token(forged_config, subject=claims["sub"], session_id=claims["sid"])
 
     assert await answer(client, service_key, forged) == {"active": False}
