@@ -48,7 +48,7 @@ class AppContext:
             ring = KeyRing(KeySet.symmetric(settings.signing_key()))
         else:  # filled by start_keys() once the database answers
             signing_keys = SigningKeys(sessionmaker, settings)
-            ring = KeyRing(reload=signing_keys.load)
+            ring = KeyRing(reload=signing_keys.load, prepare=signing_keys.prepared)
         return cls(
             settings=settings,
             engine=engine,

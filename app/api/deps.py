@@ -107,6 +107,7 @@ async def get_strategy(request: Request) -> AccessTokenStrategy:
     """Reads and signs tokens; reading needs only the key (and the manager's session).
     Part of every authenticated request, so without sub-dependencies (see get_user_manager)."""
     context: AppContext = request.app.state.context
+    await context.tokens.ring.ready()  # free once the signing keys are loaded
     return AccessTokenStrategy(context.tokens)
 
 

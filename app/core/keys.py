@@ -193,11 +193,14 @@ class KeyRing:
         keyset: KeySet | None = None,
         *,
         reload: Callable[[], Awaitable[KeySet]] | None = None,
+        prepare: Callable[[], Awaitable[KeySet]] | None = None,
         cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         self._keyset = keyset or KeySet({})
-        self._reload = reload
+        self._reload = reload  # reads the stored keys
+        self._prepare = prepare  # makes a usable key if need be, then reads them
         self._reload_lock = asyncio.Lock()
+        self._prepare_lock = asyncio.Lock()
         self._last_unknown_reload = -UNKNOWN_KID_RELOAD_SECONDS
         # Keyed by (token, required claims); only verified tokens get in.
         self._verified: TLRUCache[tuple[str, tuple[str, ...]], tuple[str, dict[str, Any]]]
@@ -209,6 +212,16 @@ class KeyRing:
 
     def replace(self, keyset: KeySet) -> None:
         self._keyset = keyset
+
+    async def ready(self) -> None:
+        """Have a key to sign with. Free once loaded; a process whose start couldn't load
+        the keys (a slow or unreachable database) loads them here, one request at a time
+        (the others wait for it); a database error then answers that request's 503."""
+        if self._keyset.signers or self._prepare is None:
+            return
+        async with self._prepare_lock:
+            if not self._keyset.signers:
+                self.replace(await self._prepare())
 
     def sign(self, claims: dict[str, Any]) -> str:
         key = self._keyset.signer(time.time())

@@ -140,18 +140,23 @@ class SigningKeys:
         logger.info("New %s signing key %s, signing from %s", key.algorithm, key.kid, activates_at)
         return key.kid
 
+    async def prepared(self) -> KeySet:
+        """A usable current key, made if need be, and every stored key."""
+        await self.maintain(wait=True)
+        return await self.load()
+
     async def start(self, ring: KeyRing) -> None:
-        """Make a usable current key if need be and load the set into `ring`.
+        """Load the keys into `ring`, a usable current key made if need be.
 
         A database that doesn't answer yet is no reason not to start (/readyz says so):
-        keep_current() keeps trying, and until it succeeds a login answers 503.
+        the first request that needs the keys loads them (KeyRing.ready), and so does
+        keep_current().
         """
         try:
             # Bounded: a database that accepts connections but never answers must not hold
-            # up the start (the loop below keeps trying).
+            # up the start.
             async with asyncio.timeout(START_TIMEOUT_SECONDS):
-                await self.maintain(wait=True)
-                ring.replace(await self.load())
+                ring.replace(await self.prepared())
         except (DBAPIError, PostgresError, PoolTimeout, OSError, TimeoutError) as exc:
             logger.error("Signing keys not loaded yet, the database is unavailable: %r", exc)
 

@@ -16,6 +16,7 @@ from app.api.well_known import JWKS_MAX_AGE_SECONDS
 from app.cli import rotate_signing_key
 from app.context import AppContext
 from app.core.config import Settings
+from app.core.keys import KeySet
 from app.db.models import SigningKey
 from app.main import create_app
 from tests.conftest import bearer, login, make_settings, register, running
@@ -186,3 +187,15 @@ async def test_the_jwks_is_refused_not_empty_while_no_key_is_loaded(
 
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_keys_not_loaded_at_start_are_loaded_by_the_first_request(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    async with instance(settings) as (client, context):
+        context.tokens.ring.replace(KeySet({}))  # as after a start the database was too slow for
+        await register(client, "late@example.com")
+
+        token = await login(client, "late@example.com")
+
+        assert kid_of(token) in await published_kids(client)
