@@ -15,7 +15,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from app.cli import rotate_signing_key
+from app.cli import create_superuser, rotate_signing_key
 from app.core.config import PROJECT_ROOT
 from tests.conftest import PASSWORD, make_settings
 from tests.live_server import (
@@ -168,6 +168,48 @@ def test_the_example_lets_a_signed_in_user_read_articles(
 
     assert response.status_code == 200
     assert response.json()["user"] == jwt.decode(token, options={"verify_signature": False})["sub"]
+
+
+async def test_the_example_lets_an_editor_read_drafts(
+    server: ProcfileServer, resource_server: str, migrated_database_url: str
+) -> None:
+    admin = unique_email("admin")
+    settings = make_settings(migrated_database_url, secret_key=server.env["SECRET_KEY"])
+    await create_superuser(settings, admin, PASSWORD)
+
+    response = await anyio.to_thread.run_sync(read_drafts_as_editor, server, resource_server, admin)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["articles"] == [{"id": 2, "title": "Draft article"}]
+
+
+def read_drafts_as_editor(
+    server: ProcfileServer, resource_server: str, admin: str
+) -> httpx.Response:
+    """A superuser gives a new user the editor role; the user's next token carries it."""
+    admin_token = log_in(server, admin)
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    created = httpx.post(
+        f"{server.url}/v1/roles", json={"name": "editor"}, headers=headers, timeout=10
+    )
+    assert created.status_code == 201 or created.json()["code"] == "ROLE_ALREADY_EXISTS"
+    editor = unique_email("editor")
+    user = httpx.post(
+        f"{server.url}/v1/users/", json={"email": editor, "password": PASSWORD}, timeout=10
+    ).json()
+    given = httpx.put(
+        f"{server.url}/v1/users/{user['id']}/roles", json=["editor"], headers=headers, timeout=10
+    )
+    assert given.status_code == 200, given.text
+    return get(f"{resource_server}/articles/drafts", log_in(server, editor))
+
+
+def log_in(server: ProcfileServer, email: str) -> str:
+    account = {"email": email, "password": PASSWORD}
+    response = httpx.post(f"{server.url}/v1/users/login", json=account, timeout=10)
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
 
 
 def test_the_example_refuses_a_user_without_the_role(
