@@ -7,7 +7,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import anyio
 import httpx
@@ -23,13 +25,29 @@ from tests.live_server import (
     ProcfileServer,
     free_port,
     procfile_server,
-    procfile_server_for_module,
     unique_email,
 )
 
-server = procfile_server_for_module()
 DISCOVERY = "/.well-known/openid-configuration"
 STARTUP_SECONDS = 30
+
+
+@contextmanager
+def serving_at_its_public_url(database_url: str, name: str, **env: str) -> Iterator[ProcfileServer]:
+    """The web process with PUBLIC_URL its own loopback address (production allows http
+    there), so the discovery document points at it: the port is chosen before it starts."""
+    port = free_port()
+    with (
+        patch("tests.live_server.free_port", return_value=port),
+        procfile_server(database_url, name, PUBLIC_URL=f"http://127.0.0.1:{port}", **env) as server,
+    ):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(migrated_database_url: str) -> Iterator[ProcfileServer]:
+    with serving_at_its_public_url(migrated_database_url, "test_procfile_keys") as running:
+        yield running
 
 
 def sign_in(server: ProcfileServer) -> str:
@@ -92,7 +110,7 @@ async def test_a_token_no_longer_verifies_once_its_key_is_dropped(
 def dropped_everywhere(database_url: str, server: ProcfileServer, token: str) -> None:
     # A process that starts now (every running one within a minute) no longer has it.
     secret = server.env["SECRET_KEY"]
-    with procfile_server(database_url, "keys-after-revoke", SECRET_KEY=secret) as fresh:
+    with serving_at_its_public_url(database_url, "keys-after-revoke", SECRET_KEY=secret) as fresh:
         with pytest.raises(jwt.PyJWKClientError, match="Unable to find a signing key"):
             verify_with_published_keys(fresh, token)
         assert get(f"{fresh.url}/v1/users/me", token).status_code == 401

@@ -58,17 +58,18 @@ async def test_the_jwks_publishes_the_key_that_signs(client: AsyncClient, user_t
 
 
 async def test_the_discovery_document_lists_what_the_service_does(
-    client: AsyncClient, user_token: str
+    client: AsyncClient, settings: Settings, user_token: str
 ) -> None:
     response = await client.get("/.well-known/openid-configuration")
 
     document = response.json()
+    base = settings.public_url.rstrip("/")
     assert response.status_code == 200
     assert document["issuer"] == jwt.decode(user_token, options={"verify_signature": False})["iss"]
-    assert document["jwks_uri"] == "http://testserver/.well-known/jwks.json"
-    assert document["token_endpoint"] == "http://testserver/v1/oauth/token"
-    assert document["revocation_endpoint"] == "http://testserver/v1/oauth/revoke"
-    assert document["introspection_endpoint"] == "http://testserver/v1/tokens/introspect"
+    assert document["jwks_uri"] == f"{base}/.well-known/jwks.json"
+    assert document["token_endpoint"] == f"{base}/v1/oauth/token"
+    assert document["revocation_endpoint"] == f"{base}/v1/oauth/revoke"
+    assert document["introspection_endpoint"] == f"{base}/v1/tokens/introspect"
     assert document["grant_types_supported"] == ["password", "refresh_token"]
     assert document["access_token_signing_alg_values_supported"] == ["EdDSA"]
     assert "id_token_signing_alg_values_supported" not in document  # there are no ID tokens
