@@ -243,9 +243,6 @@ class PageWatch:
     expected_failures: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
-    # For each request, how many page loads had begun when it was sent.
-    loads_before: dict[Request, int] = field(default_factory=dict)
-    loads: int = 0
 
     def expect_http_error(self, method: str, path: str, status: int) -> None:
         self.expected.add((method, path, status))
@@ -258,9 +255,6 @@ class PageWatch:
         return self.requests.count((method, path))
 
     def on_request(self, request: Request) -> None:
-        if request.is_navigation_request() and request.frame.parent_frame is None:
-            self.loads += 1
-        self.loads_before[request] = self.loads
         self.requests.append((request.method, urlsplit(request.url).path))
 
     def on_response(self, response: Response) -> None:
@@ -277,15 +271,12 @@ class PageWatch:
     def on_page_error(self, error: Exception) -> None:
         self.problems.append(f"page error: {error}")
 
-    def left_behind(self, request: Request) -> bool:
-        """A read the browser dropped because the page loaded another one after sending it."""
-        return request.method == "GET" and self.loads > self.loads_before.get(request, self.loads)
-
     def on_request_failed(self, request: Request) -> None:
-        # Navigating (a reload, page.goto) cancels the old page's icon and module
-        # loads and its pending reads; only another cancelled API call could hide a bug.
+        # Navigating (a reload, page.goto) cancels the old page's icon and module loads
+        # and its reads in flight (the app aborts none itself: no AbortController in
+        # public/js), and a cancelled read loses nothing; a cancelled write could hide a bug.
         if request.failure == "net::ERR_ABORTED" and (
-            request.resource_type not in API_CALLS or self.left_behind(request)
+            request.resource_type not in API_CALLS or request.method == "GET"
         ):
             return
         if (request.method, urlsplit(request.url).path) in self.expected_failures:
