@@ -142,6 +142,7 @@ def our_app(database_url: str, *, secret_key: str = "", log_level: str = "ERROR"
         log_level=log_level,
         log_format="json",
         secret_key_file=Path("/nonexistent/never-used"),
+        jwt_algorithm="HS256",  # as the servers run (bench/apps.py): the floor reads our tokens
     )
     return create_app(settings)
 
