@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuthSession, RefreshToken, User, user_id_column
@@ -80,27 +80,30 @@ async def lock_refresh_token(
     session: AsyncSession, *, digest: str
 ) -> tuple[RefreshToken, AuthSession, User] | None:
     """The token with its session and user, locked so concurrent refreshes take turns."""
-    statement = (
-        select(RefreshToken, AuthSession, User)
-        .join(AuthSession, RefreshToken.session_id == AuthSession.id)
-        .join(User, AuthSession.user_id == user_id_column)
-        .where(RefreshToken.digest == digest)
-        .with_for_update(of=RefreshToken)
+    return await _refresh_token_row(
+        session, _refresh_token(digest).with_for_update(of=RefreshToken)
     )
-    row = (await session.execute(statement)).first()
-    return None if row is None else (row[0], row[1], row[2])
 
 
 async def find_refresh_token(
     session: AsyncSession, *, digest: str
 ) -> tuple[RefreshToken, AuthSession, User] | None:
     """The token with its session and user, unlocked: for looking, never for rotating."""
-    statement = (
+    return await _refresh_token_row(session, _refresh_token(digest))
+
+
+def _refresh_token(digest: str) -> Select[tuple[RefreshToken, AuthSession, User]]:
+    return (
         select(RefreshToken, AuthSession, User)
         .join(AuthSession, RefreshToken.session_id == AuthSession.id)
         .join(User, AuthSession.user_id == user_id_column)
         .where(RefreshToken.digest == digest)
     )
+
+
+async def _refresh_token_row(
+    session: AsyncSession, statement: Select[tuple[RefreshToken, AuthSession, User]]
+) -> tuple[RefreshToken, AuthSession, User] | None:
     row = (await session.execute(statement)).first()
     return None if row is None else (row[0], row[1], row[2])
 

@@ -2,6 +2,7 @@ import * as api from "../api.js";
 import { announce, formatDate, formatDateTime, formatDay, h, srOnly, uid } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
+import { showAdminOnly } from "./admin-only.js";
 import { createForm, field } from "../forms.js";
 import { pluginCards } from "./account.js";
 import { setUrl } from "../router.js";
@@ -79,11 +80,7 @@ export const adminView = {
       } catch (error) {
         if (error.sessionExpired) return;
         if (error.code === "FORBIDDEN") {
-          body.removeAttribute("aria-busy");
-          body.replaceChildren(
-            h("p", { class: "notice notice--error", text: "You need administrator rights to see this page." }),
-            h("p", {}, h("a", { href: "/profile", "data-link": true, text: "Go to your profile" })),
-          );
+          showAdminOnly(body);
           return;
         }
         loadError.textContent = describeError(error)[0].text;

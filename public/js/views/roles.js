@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { openConfirmDialog } from "../dialog.js";
 import { announce, formatDay, h, srOnly } from "../dom.js";
 import { describeError } from "../errors.js";
+import { showAdminOnly } from "./admin-only.js";
 import { createForm, field, problemsOf } from "../forms.js";
 
 // The server's rule (app/api/v1/roles/schemas.py); it stays the authority.
@@ -58,10 +59,7 @@ export const rolesView = {
         if (error.sessionExpired) return;
         body.removeAttribute("aria-busy");
         if (error.code === "FORBIDDEN") {
-          body.replaceChildren(
-            h("p", { class: "notice notice--error", text: "You need administrator rights to see this page." }),
-            h("p", {}, h("a", { href: "/profile", "data-link": true, text: "Go to your profile" })),
-          );
+          showAdminOnly(body);
           return;
         }
         body.replaceChildren(h("p", { class: "notice notice--error", role: "alert", text: describeError(error)[0].text }));

@@ -5,6 +5,7 @@ import * as api from "../api.js";
 import { formatDate, formatDateTime, h, srOnly } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
+import { showAdminOnly } from "./admin-only.js";
 import { createForm, field } from "../forms.js";
 
 // The server's rule (app/api/v1/service_keys/schemas.py), checked here first.
@@ -109,11 +110,7 @@ export const serviceKeysView = {
       } catch (error) {
         if (error.sessionExpired) return;
         if (error.code === "FORBIDDEN") {
-          body.removeAttribute("aria-busy");
-          body.replaceChildren(
-            h("p", { class: "notice notice--error", text: "You need administrator rights to see this page." }),
-            h("p", {}, h("a", { href: "/profile", "data-link": true, text: "Go to your profile" })),
-          );
+          showAdminOnly(body);
           return;
         }
         loadError.textContent = describeError(error)[0].text;
