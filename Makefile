@@ -17,7 +17,7 @@ $(VENV)/.runtime: requirements.txt constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt constraints.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt constraints.txt requirements-otel.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
@@ -29,7 +29,7 @@ migrate: install  ## apply migrations to DATABASE_URL (default: SQLite in data/)
 
 run: migrate  ## serve on http://127.0.0.1:8000 (the Procfile's server, in development mode)
 	PLUGINS=$(PLUGINS) $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) \
-		--http app.protocol:HTTPProtocol --no-proxy-headers --no-server-header --no-access-log
+		--http app.protocol:HTTPProtocol --no-proxy-headers --no-server-header --ws none --no-access-log
 
 browser:  ## Debian's Chromium for the browser tests
 	bash scripts/install-chromium.sh
@@ -65,9 +65,9 @@ CORE_HEAD = $$($(BIN)/python -c 'import os; from alembic.config import Config; \
 migration: dev-install  ## make migration m="add a column" (head=qr_login@head for a plugin's)
 	$(BIN)/alembic revision --autogenerate --head $(or $(head),$(CORE_HEAD)) -m "$(m)"
 
-constraints:  ## re-pin every runtime package (transitive ones too) after editing requirements.txt
+constraints:  ## re-pin every runtime package (transitive ones too) after editing requirements*.txt
 	rm -rf .constraints-venv && $(PYTHON) -m venv .constraints-venv
-	sed '/^-c /d' requirements.txt > .constraints-venv/requirements.txt
+	sed '/^-c /d' requirements.txt requirements-otel.txt > .constraints-venv/requirements.txt
 	.constraints-venv/bin/pip install --quiet -r .constraints-venv/requirements.txt
 	{ head -2 constraints.txt; .constraints-venv/bin/pip freeze; } > constraints.tmp && mv constraints.tmp constraints.txt
 	rm -rf .constraints-venv

@@ -35,6 +35,7 @@ class AppContext:
     mailer: Mailer
 
     async def close(self) -> None:
+        self.hasher.close()
         await self.throttle.close()
         await self.engine.dispose()
         await self.probe_engine.dispose()

@@ -4,6 +4,7 @@ URLs, and the benchmark account."""
 import importlib
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -87,7 +88,14 @@ OURS = App(
     register_path="/v1/users/",
     login_path="/v1/users/login",
     me_path="/v1/users/me",
-    extra_args=("--http", "app.protocol:HTTPProtocol", "--no-proxy-headers", "--no-server-header"),
+    extra_args=(
+        "--http",
+        "app.protocol:HTTPProtocol",
+        "--no-proxy-headers",
+        "--no-server-header",
+        "--ws",
+        "none",
+    ),
 )
 STOCK = App(
     name="stock",
@@ -110,12 +118,14 @@ ABBA = (STOCK, OURS, OURS, STOCK)
 
 @asynccontextmanager
 async def serving(
-    app: App, *, bcrypt_rounds: int, workers: int = 1
+    app: App, *, bcrypt_rounds: int, workers: int = 1, python: str = sys.executable
 ) -> AsyncIterator[tuple[Server, str]]:
     """`app` on its own scratch database in a uvicorn: (server, database URL)."""
     async with scratch_database(f"bench_{app.name}", migrate=app.migrated) as url:
         env = app.env(url, bcrypt_rounds)
-        with uvicorn(app.module, env, workers=workers, extra_args=app.extra_args) as server:
+        with uvicorn(
+            app.module, env, workers=workers, extra_args=app.extra_args, python=python
+        ) as server:
             yield server, url
 
 

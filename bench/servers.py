@@ -37,12 +37,14 @@ def uvicorn(
     ready_path: str = "/healthz",
     workers: int = 1,
     extra_args: Sequence[str] = (),
+    python: str = sys.executable,
 ) -> Iterator[Server]:
     """Serve `app` ("module:attribute") until the block ends; waits until it answers.
-    With one worker, `pid` is the process that serves (uvicorn forks none)."""
+    With one worker, `pid` is the process that serves (uvicorn forks none). `python` is
+    the interpreter, this one's unless given (bench/runtime_venv.py)."""
     port = free_port()
     command = [
-        sys.executable,
+        python,
         "-m",
         "uvicorn",
         app,

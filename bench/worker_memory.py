@@ -1,7 +1,9 @@
 """worker_memory: a worker's resident memory after 20,000 and 100,000 GET /me (--requests).
 
-Ours, one uvicorn worker (the served process is the worker), its RSS read from /proc
-before any load, after 20k requests and after 100k. Growth from 20k to 100k is what a
+Ours, one uvicorn worker (the served process is the worker) running from a venv of the
+runtime packages alone, as deployed (bench/runtime_venv.py: the development venv's test
+tools add modules a worker would load), its RSS read from /proc before any load, after
+20k requests and after 100k. Growth from 20k to 100k is what a
 leak would show: by 20k every cache and pool has warmed up.
 """
 
@@ -12,6 +14,7 @@ import httpx
 from bench.apps import OURS, serving, sign_up
 from bench.load import Request, generate_load
 from bench.report import Result, Row, target
+from bench.runtime_venv import runtime_python
 from bench.stats import ratio
 
 BCRYPT_ROUNDS = 4
@@ -29,7 +32,8 @@ def rss_mb(pid: int) -> float:
 
 async def run(*, requests: int = 100_000) -> Result:
     checkpoints = (requests // 5, requests)
-    async with serving(OURS, bcrypt_rounds=BCRYPT_ROUNDS) as (server, _):
+    python = str(runtime_python())
+    async with serving(OURS, bcrypt_rounds=BCRYPT_ROUNDS, python=python) as (server, _):
         async with httpx.AsyncClient(base_url=server.base_url) as client:
             token = await sign_up(client, OURS)
         request = Request(
@@ -61,7 +65,8 @@ async def run(*, requests: int = 100_000) -> Result:
         ),
     ]
     notes = [
-        f"ours, one uvicorn worker, {CONNECTIONS} connections (hey, by request count); "
+        f"ours, one uvicorn worker served from a venv of requirements.txt alone "
+        f"(bench/runtime_venv.py), {CONNECTIONS} connections (hey, by request count); "
         f"VmRSS from /proc/<pid>/status; growth row in percent."
     ]
     return Result("worker_memory", rows, notes)

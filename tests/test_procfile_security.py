@@ -309,3 +309,19 @@ def test_an_email_change_is_mailed_to_the_old_address(server: ProcfileServer, in
     text = text_of(notice)
     assert new in text and "192.0.2.31" in text
     assert all(m["To"] != new or "changed" not in m["Subject"] for m in inbox.messages)
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http(server: ProcfileServer) -> None:
+    """No endpoint speaks WebSocket (the Procfile serves with --ws none): an upgrade gets
+    the ordinary JSON answer for its path, never a 101 Switching Protocols."""
+    headers = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }
+    with httpx.Client(base_url=server.url) as client:
+        response = client.get("/v1/users/me", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHORIZED"

@@ -1,5 +1,6 @@
 """Settings, read once from the environment (and an optional `.env` file)."""
 
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -115,6 +116,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from None
         return value
 
+    @field_validator("otel_enabled")
+    @classmethod
+    def _otel_installed(cls, enabled: bool) -> bool:
+        # Tracing's packages are an opt-in install: every worker would otherwise carry
+        # them (redis-py loads the SDK's metrics part whenever it can), tracing on or off.
+        if enabled and not _installed("opentelemetry.sdk"):
+            raise ValueError(
+                "OTEL_ENABLED=true needs OpenTelemetry's packages: "
+                "pip install -r requirements-otel.txt"
+            )
+        return enabled
+
     @field_validator("trusted_proxies")
     @classmethod
     def proxies_are_addresses(cls, value: list[str]) -> list[str]:
@@ -228,6 +241,13 @@ def _development_key(path: Path) -> str:
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         raise ValueError(f"{path} does not hold a usable key: delete it to make a new one")
     return key
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package isn't there either
+        return False
 
 
 @lru_cache

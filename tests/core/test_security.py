@@ -1,6 +1,9 @@
 """Access-token verification and the password hasher, tested directly."""
 
 import asyncio
+import os
+import sys
+import threading
 import time
 import unicodedata
 import uuid
@@ -195,6 +198,23 @@ async def test_hasher_refuses_work_past_its_queue_limit_at_once_and_takes_it_aga
     assert refused[0].status_code == 503
     # The bound counts work in progress, not work ever done.
     assert await hasher.verify("a good password", hashed) == (True, None)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_hasher_threads_run_below_the_event_loops_priority() -> None:
+    """A login storm must not take the CPU from token checks on the loop's thread."""
+    hasher = PasswordHasher(rounds=4, concurrency=2)
+    try:
+        await asyncio.gather(*(hasher.hash("a good password") for _ in range(4)))
+        hashing = [t for t in threading.enumerate() if t.name.startswith("password-hashing")]
+
+        assert hashing
+        loop_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        for thread in hashing:
+            assert thread.native_id is not None
+            assert os.getpriority(os.PRIO_PROCESS, thread.native_id) > loop_nice
+    finally:
+        hasher.close()
 
 
 NFC_PASSWORD = unicodedata.normalize("NFC", "crème brûlée à l'été")

@@ -285,6 +285,33 @@ def test_off_nothing_of_tracing_is_imported_set_or_added(tmp_path: Any) -> None:
     assert on["provider"] == "TracerProvider"
 
 
+def test_on_without_the_tracing_packages_start_up_stops_and_names_them(tmp_path: Any) -> None:
+    """requirements-otel.txt is an opt-in install: asking for tracing without it is a
+    configuration error at start-up, not a crash on the first request."""
+    # A fresh interpreter in which the SDK can't be found, as after requirements.txt alone.
+    script = (
+        "import importlib.abc, sys\n"
+        "class NoSdk(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.startswith('opentelemetry.sdk'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, NoSdk())\n"
+        "from app.core.config import Settings\n"
+        "Settings(_env_file=None, secret_key='k' * 64, otel_enabled=True)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "pip install -r requirements-otel.txt" in result.stderr
+
+
 class Receiver(ThreadingHTTPServer):
     """An OTLP/HTTP endpoint: keeps every trace export it is sent."""
 
