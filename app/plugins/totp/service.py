@@ -133,7 +133,10 @@ class TotpService:
 
     async def new_recovery_codes(self, user_id: uuid.UUID, *, must_be_on: bool = True) -> list[str]:
         """A fresh set of recovery codes; the old ones stop working. Raises NotEnabled."""
-        if must_be_on and not (await self.status(user_id)).totp:
+        # Locked: two new sets asked at once take turns, so the later one's DELETE sees
+        # the earlier one's codes, instead of both sets staying valid.
+        credential = await queries.get_credential(self.session, user_id=user_id, lock=True)
+        if must_be_on and (credential is None or credential.confirmed_at is None):
             raise errors.NotEnabled()
         codes = new_recovery_codes()
         digests = [self.sealer.recovery_digest(code) for code in codes]
