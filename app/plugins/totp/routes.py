@@ -35,7 +35,6 @@ from app.plugins.totp.events import MFA_DISABLED, MFA_ENABLED, MFA_FAILED
 from app.plugins.totp.schemas import (
     ActivateRequest,
     AdminMfaStatus,
-    CodeStep,
     Enrolment,
     MfaStatus,
     PasswordConfirmation,
@@ -209,10 +208,7 @@ async def second_step(
     delivery = sign_in.delivery()  # before any work, as login does
     challenge = await service.challenge(body.mfa_token)
     await limiter.hit(settings.rate_limit_attempts, "totp:second-step", str(challenge.user_id))
-    if isinstance(body, CodeStep):
-        outcome = await service.second_step(challenge, code=body.code, recovery_code=None)
-    else:
-        outcome = await service.second_step(challenge, code=None, recovery_code=body.recovery_code)
+    outcome = await service.second_step(challenge, code=body.code, recovery_code=body.recovery_code)
     if isinstance(outcome, Failed):
         await events.emit_failure(
             MFA_FAILED,

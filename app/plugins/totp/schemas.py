@@ -2,13 +2,15 @@
 verification")."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024)]
-# Six digits; spaces a user pasted ("123 456") are the frontend's to remove.
-Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["123456"])]
+# Six digits; spaces a user pasted ("123 456") are the frontend's to remove. The length
+# apart from the pattern: a 5-digit code is told it is short, not that it has bad characters.
+Code = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]+$", examples=["123456"])]
 MfaToken = Annotated[
     str, Field(min_length=1, max_length=2048, description="From the login's `mfa_required` answer.")
 ]
@@ -54,22 +56,36 @@ class MfaRequired(BaseModel):
     expires_in: int = Field(description="Seconds until `mfa_token` expires.")
 
 
-class CodeStep(BaseModel):
-    """The second step with the app's code."""
+def chosen_by(field: str) -> dict[str, Any]:
+    return {"required": [field], "properties": {field: {"type": "string"}}}
 
-    model_config = ConfigDict(extra="forbid")
+
+class SecondStep(BaseModel):
+    """The second step: the app's `code`, or a `recovery_code` (`abcde-fghjk`; case,
+    spaces and dash don't matter), not both. One model rather than a union of the two
+    shapes, so a mistake is reported on the field it is in."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        # What the validator below checks, for the OpenAPI document (a null is no value).
+        json_schema_extra={"oneOf": [chosen_by("code"), chosen_by("recovery_code")]},
+    )
 
     mfa_token: MfaToken
-    code: Code
+    # Constraints outside the `| None`: a bad code is one error on `code`, not one per
+    # member of a union.
+    code: Annotated[
+        str | None,
+        Field(min_length=6, max_length=6, pattern=r"^[0-9]+$", examples=["123456"]),
+    ] = Field(default=None, description="The code the authenticator app shows now.")
+    recovery_code: Annotated[
+        str | None, Field(min_length=1, max_length=64, examples=["abcde-fghjk"])
+    ] = Field(default=None, description="One of the recovery codes, instead of `code`.")
 
-
-class RecoveryCodeStep(BaseModel):
-    """The second step with a recovery code (`abcde-fghjk`; case, spaces and dash don't matter)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mfa_token: MfaToken
-    recovery_code: str = Field(min_length=1, max_length=64, examples=["abcde-fghjk"])
-
-
-SecondStep = CodeStep | RecoveryCodeStep
+    @model_validator(mode="after")
+    def one_of_code_or_recovery_code(self) -> "SecondStep":
+        if (self.code is None) == (self.recovery_code is None):
+            raise PydanticCustomError(
+                "code_or_recovery_code", "Send either code or recovery_code (one of them)."
+            )
+        return self

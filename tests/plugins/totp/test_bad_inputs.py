@@ -47,6 +47,33 @@ async def test_malformed_second_steps_are_422(client: AsyncClient, body: dict[st
     assert ok.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"mfa_token": "TOKEN", "code": "12345"}, "code", "6"),
+        ({"mfa_token": "TOKEN", "code": "1234567"}, "code", "6"),
+        ({"mfa_token": "TOKEN", "code": "12a456"}, "code", "not allowed"),
+        ({"code": "123456"}, "mfa_token", "required"),
+        ({"mfa_token": "TOKEN"}, "body", "recovery_code"),
+        ({"mfa_token": "TOKEN", "code": "123456", "recovery_code": "abcde-fghjk"}, "body", "code"),
+        ({"mfa_token": "TOKEN", "code": "123456", "password": "extra"}, "password", "not"),
+    ],
+)
+async def test_a_malformed_second_step_names_only_the_field_at_fault(
+    client: AsyncClient, body: dict[str, Any], field: str, words: str
+) -> None:
+    """One error on the field the caller got wrong, by its own name: not the other way
+    of sending the step (recovery_code "required" next to a 5-digit code) nor names of
+    the server's classes."""
+    filled = {k: "x" * 43 if v == "TOKEN" else v for k, v in body.items()}
+
+    response = await client.post(MFA, json=filled)
+
+    assert_error(response, 422, "VALIDATION_ERROR")
+    [error] = response.json()["errors"]
+    assert error["field"] == field and words in error["message"]
+
+
 async def test_not_json_is_a_4xx(client: AsyncClient) -> None:
     response = await client.post(MFA, content=b"mfa_token=x&code=123456")
 
