@@ -6,6 +6,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import unquote
 
 import httpx
 import pyotp
@@ -161,6 +162,54 @@ async def test_a_wrong_code_is_explained_and_a_recovery_code_signs_in(
     await page.get_by_label("Recovery code").fill(recovery[0].upper())
     await page.get_by_role("button", name="Verify").click()
     await page.wait_for_url(re.compile(r"/profile"))
+
+
+async def test_new_recovery_codes_replace_the_shown_ones_then_turn_it_off(
+    totp_page: Page, totp_server: LiveServer
+) -> None:
+    page = totp_page
+    email = unique_email("totp")
+    await totp_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    _, first_set = await set_up_two_step(page)
+    card = page.get_by_role("region", name="Two-step verification")
+
+    await card.get_by_role("button", name="New recovery codes").click()
+    await card.get_by_label("Current password").fill(PASSWORD)
+    await card.get_by_role("button", name="Make new codes").click()
+    codes = card.locator("[data-recovery-codes] li")
+    await expect(codes).to_have_count(10)
+    second_set = [text.strip() for text in await codes.all_inner_texts()]
+    assert not set(second_set) & set(first_set)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await card.get_by_role("button", name="Copy").click()
+    await expect(card.get_by_role("button", name="Copied")).to_be_visible()
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    download = await card.get_by_role("link", name="Download").get_attribute("href") or ""
+    assert copied.split() == second_set
+    assert unquote(download.partition(",")[2]).split() == second_set
+    await card.get_by_role("button", name="I've saved them").click()
+    await expect(card).to_contain_text("10 recovery codes left.")
+    async with httpx.AsyncClient(base_url=totp_server.url) as client:
+        answers = []
+        for recovery_code in (first_set[0], second_set[0]):
+            held = await client.post("/v1/users/login", json={"email": email, "password": PASSWORD})
+            answers.append(
+                await client.post(
+                    "/v1/users/login/mfa",
+                    json={"mfa_token": held.json()["mfa_token"], "recovery_code": recovery_code},
+                )
+            )
+    assert [answer.status_code for answer in answers] == [401, 200]
+
+    await card.get_by_role("button", name="Turn off").click()
+    await card.get_by_label("Current password").fill(PASSWORD)
+    await card.get_by_role("button", name="Turn off two-step verification").click()
+    await expect(card.locator('[data-totp-status="off"]')).to_be_visible()
+    async with httpx.AsyncClient(base_url=totp_server.url) as client:
+        plain = await client.post("/v1/users/login", json={"email": email, "password": PASSWORD})
+    assert "access_token" in plain.json()
 
 
 async def enrol_through_the_api(server: LiveServer, email: str) -> None:
