@@ -74,14 +74,17 @@ async def use_step(session: AsyncSession, *, user_id: uuid.UUID, step: int) -> b
 
 async def remove_all(session: AsyncSession, *, user_id: uuid.UUID) -> bool:
     """Delete the user's secret, recovery codes and pending logins; True if two-step was on."""
-    await session.execute(delete(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user_id))
-    await session.execute(delete(TotpChallenge).where(TotpChallenge.user_id == user_id))
+    # The secret first: it waits for new recovery codes being made (which lock it), so
+    # the codes' DELETE after it sees them, rather than leaving them behind.
     removed = await session.execute(
         delete(TotpCredential)
         .where(TotpCredential.user_id == user_id)
         .returning(TotpCredential.confirmed_at)
     )
-    return any(confirmed_at is not None for confirmed_at in removed.scalars())
+    was_on = any(confirmed_at is not None for confirmed_at in removed.scalars())
+    await session.execute(delete(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user_id))
+    await session.execute(delete(TotpChallenge).where(TotpChallenge.user_id == user_id))
+    return was_on
 
 
 async def replace_recovery_codes(

@@ -53,3 +53,26 @@ async def test_new_recovery_codes_made_twice_at_once_leave_one_set(
         )
     # Two sets would leave the codes of the answer the user didn't keep working.
     assert left == len(shown_last) == 10
+
+
+async def test_turning_off_while_new_recovery_codes_are_made_leaves_none(
+    client: AsyncClient, db_engine: AsyncEngine
+) -> None:
+    ann = await enrolled_user(client)
+
+    async with AsyncSession(db_engine) as first, AsyncSession(db_engine) as second:
+        await service(first).new_recovery_codes(ann.user_id)  # not committed yet
+        racing = asyncio.create_task(service(second).disable(ann.user_id))
+        await until_one_waits_on_a_lock(db_engine)
+        await first.commit()
+        await racing
+        await second.commit()
+
+    async with AsyncSession(db_engine) as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(TotpRecoveryCode)
+            .where(TotpRecoveryCode.user_id == ann.user_id)
+        )
+    # Turning off says the recovery codes are forgotten: none may stay behind.
+    assert left == 0
