@@ -31,7 +31,11 @@ def build_events(settings: Settings, plugins: list[LoadedPlugin[Any]]) -> EventB
     for type in (*EventType, *plugin_event_types()):
         if type not in UNAUDITED:
             events.subscribe(type, audit.record)
-    Notifications(settings).subscribe(events)
+    notifications = Notifications(settings)
+    notifications.subscribe(events)
+    for loaded in plugins:
+        for type, compose in loaded.plugin.notices.items():
+            notifications.subscribe_notice(events, type, compose)
     loader.subscribe(events, plugins)
     return events
 

@@ -23,7 +23,11 @@ Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enab
 declares a type of the plugin's own (audited, and heard by subscribers like the core's);
 ENDS_SIGN_INS_IN_PROGRESS and ends_sign_ins_in_progress: after which a sign-in a plugin
 holds open (a pending step, an approval not yet collected) must end.
-Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route).
+Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route). Security
+notices about a plugin's events: `Plugin(notices={event_type: Notice})`, where a Notice makes
+the mail (or None) from the event and the host sends it once the change has committed, as
+it sends the core's; when_and_where(event.occurred_at, event.ip_address, event.user_agent)
+words the time and client as the core's notices do.
 Background work: in_background (a task for a lifespan's duration), run_periodically
 (once per deployment, under a database lock).
 """
@@ -85,8 +89,8 @@ from app.plugins.host import (
     run_periodically,
     settings_of,
 )
-from app.plugins.plugin import GrantHandler, Host, LoginGate, Plugin, PluginSettings
-from app.services.mail import Mail, Mailer
+from app.plugins.plugin import GrantHandler, Host, LoginGate, Notice, Plugin, PluginSettings
+from app.services.mail import Mail, Mailer, when_and_where
 from app.services.sessions import Client
 
 
@@ -125,6 +129,7 @@ __all__ = [
     "Mail",
     "Mailer",
     "MailerDep",
+    "Notice",
     "Plugin",
     "PluginError",
     "PluginEventType",
@@ -151,4 +156,5 @@ __all__ = [
     "serves_production",
     "settings_of",
     "utcnow",
+    "when_and_where",
 ]

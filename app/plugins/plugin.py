@@ -11,10 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.core.events import EventBus
+from app.core.events import AnyEventType, EventBus, SecurityEvent
 from app.core.rate_limits import Throttle
 from app.db.models import User
-from app.services.mail import Mailer
+from app.services.mail import Mail, Mailer
 
 if TYPE_CHECKING:  # host.py builds on this module
     from app.plugins.host import GrantRequest
@@ -65,6 +65,10 @@ class LoginGate(Protocol):
 # `invalid_request`, or `invalid_grant` for the core's failed sign-ins.
 GrantHandler: TypeAlias = "Callable[[GrantRequest], Awaitable[Response]]"
 
+# The mail telling an account about a change (its event), or None for no mail. It must not
+# hold a secret: it travels through mail servers and sits in inboxes.
+Notice: TypeAlias = Callable[[SecurityEvent], Mail | None]
+
 S = TypeVar("S", bound=PluginSettings)
 
 
@@ -83,6 +87,9 @@ class Plugin(Generic[S]):
       (background work such as an expiry sweeper); the CLI doesn't run it;
     - `login_gate(settings)`: a LoginGate, made once at start-up, that may hold a password
       login back until a further step passes;
+    - `notices`: mails about the plugin's events, `{event type: Notice}`, sent by the host
+      as the core's security notices are: once the change has committed (never for one
+      that rolled back), after the answer, a failure logged; the web app and the CLI alike;
     - `grants`: OAuth 2.0 grant types the plugin serves at `POST /v1/oauth/token`, each
       `grant_type` (an absolute URI, RFC 6749 §4.5) mapped to a factory of its
       GrantHandler, called once at start-up with the settings.
@@ -97,6 +104,7 @@ class Plugin(Generic[S]):
     lifespan: Callable[[Host, S], AbstractAsyncContextManager[None]] | None = None
     login_gate: Callable[[S], LoginGate] | None = None
     grants: Mapping[str, Callable[[S], GrantHandler]] = field(default_factory=dict)
+    notices: Mapping[AnyEventType, Notice] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ def verify_email_mail(settings: Settings, *, to: str, token: str) -> Mail:
     )
 
 
-def _when_and_where(when: datetime, ip_address: str | None, user_agent: str | None) -> str:
+def when_and_where(when: datetime, ip_address: str | None, user_agent: str | None) -> str:
+    """ "2026-01-31 14:05 UTC from 192.0.2.1 (Firefox/…)": when and whence in every notice."""
     client = ip_address or "an unknown address"
     if user_agent:
         client += f" ({user_agent})"
@@ -132,7 +133,7 @@ def email_changed_mail(
         "Your account's email address was changed",
         (
             f"The email address of your account was changed from {to} to {new_email} "
-            f"on {_when_and_where(when, ip_address, user_agent)}.\n\n"
+            f"on {when_and_where(when, ip_address, user_agent)}.\n\n"
             "If this was you, there is nothing to do. If it wasn't, someone else may control "
             "your account: contact the service's administrator at once."
         ),
@@ -155,7 +156,7 @@ def password_changed_mail(
         "Your password was changed",
         (
             f"The password of your account {to} was {how} "
-            f"on {_when_and_where(when, ip_address, user_agent)}.\n\n"
+            f"on {when_and_where(when, ip_address, user_agent)}.\n\n"
             "If this was you, there is nothing to do. If it wasn't, choose a new password now "
             f"at {link} and check your account's sessions."
         ),

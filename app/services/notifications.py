@@ -1,9 +1,13 @@
 """Mails about security changes, sent after the change commits (never for one that rolled
-back): to the old address when the email changes, to the account when its password does."""
+back): to the old address when the email changes, to the account when its password does,
+and the mails plugins compose for their own events (`Plugin(notices=...)`)."""
+
+from collections.abc import Callable
 
 from app.core.config import Settings
-from app.core.events import EventBus, EventType, SecurityEvent
+from app.core.events import AnyEventType, EventBus, EventType, SecurityEvent
 from app.services.mail import (
+    Mail,
     Mailer,
     build_mailer,
     deliver,
@@ -21,6 +25,18 @@ class Notifications:
         events.subscribe_after_commit(EventType.EMAIL_CHANGED, self.email_changed)
         events.subscribe_after_commit(EventType.PASSWORD_CHANGED, self.password_changed)
         events.subscribe_after_commit(EventType.PASSWORD_RESET, self.password_changed)
+
+    def subscribe_notice(
+        self, events: EventBus, type: AnyEventType, compose: Callable[[SecurityEvent], Mail | None]
+    ) -> None:
+        """Send the mail `compose` makes of each committed event of `type` (a plugin's)."""
+
+        async def send(event: SecurityEvent) -> None:
+            mail = compose(event)
+            if mail is not None:
+                await deliver(self.mailer, mail)
+
+        events.subscribe_after_commit(type, send)
 
     async def email_changed(self, event: SecurityEvent) -> None:
         mail = email_changed_mail(

@@ -17,7 +17,8 @@ from app.plugins.api import (
     run_periodically,
     utcnow,
 )
-from app.plugins.totp import queries, routes
+from app.plugins.totp import notices, queries, routes
+from app.plugins.totp.events import MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODES_REGENERATED
 from app.plugins.totp.gate import TotpGate
 from app.plugins.totp.settings import TotpSettings
 
@@ -63,4 +64,9 @@ plugin = Plugin(
     subscribe=subscribe,
     lifespan=lifespan,
     login_gate=TotpGate,
+    notices={
+        MFA_ENABLED: notices.turned_on,
+        MFA_DISABLED: notices.turned_off,
+        MFA_RECOVERY_CODES_REGENERATED: notices.new_recovery_codes,
+    },
 )

@@ -31,7 +31,12 @@ from app.plugins.api import (
     settings_of,
 )
 from app.plugins.totp import errors
-from app.plugins.totp.events import MFA_DISABLED, MFA_ENABLED, MFA_FAILED
+from app.plugins.totp.events import (
+    MFA_DISABLED,
+    MFA_ENABLED,
+    MFA_FAILED,
+    MFA_RECOVERY_CODES_REGENERATED,
+)
 from app.plugins.totp.schemas import (
     ActivateRequest,
     AdminMfaStatus,
@@ -125,7 +130,7 @@ async def activate(
     somewhere safe; each signs you in once if you lose the app."""
     await limiter.hit(settings.rate_limit_attempts, "totp:activate", str(user.id))
     codes = await service.activate(user.id, body.code)
-    await events.emit(MFA_ENABLED, user_id=user.id, actor_id=user.id)
+    await events.emit(MFA_ENABLED, user_id=user.id, actor_id=user.id, detail={"email": user.email})
     response.headers.update(NO_STORE)
     return RecoveryCodes(recovery_codes=codes)
 
@@ -153,7 +158,8 @@ async def disable(
     await accounts.confirm_password(user, body.current_password)
     await service.disable(user.id)
     await accounts.end_sessions(user.id, keep=signed_in.session_id)
-    await events.emit(MFA_DISABLED, user_id=user.id, actor_id=user.id, detail={"by": "user"})
+    detail = {"by": "user", "email": user.email}
+    await events.emit(MFA_DISABLED, user_id=user.id, actor_id=user.id, detail=detail)
 
 
 @router.post(
@@ -171,11 +177,16 @@ async def regenerate_recovery_codes(
     user: CurrentUser,
     accounts: AccountsDep,
     service: ServiceDep,
+    events: EventsDep,
     response: Response,
 ) -> RecoveryCodes:
     """Ten new recovery codes, shown this once; the old ones stop working."""
     await accounts.confirm_password(user, body.current_password)
     codes = await service.new_recovery_codes(user.id)
+    detail = {"email": user.email}
+    await events.emit(
+        MFA_RECOVERY_CODES_REGENERATED, user_id=user.id, actor_id=user.id, detail=detail
+    )
     response.headers.update(NO_STORE)
     return RecoveryCodes(recovery_codes=codes)
 
@@ -268,8 +279,10 @@ async def admin_reset(
     and can set up a new app."""
     if user_id == actor.id:
         raise errors.CannotResetOwn()
-    if await accounts.find(user_id) is None:
+    user = await accounts.find(user_id)
+    if user is None:
         raise UserNotFound()
     await service.disable(user_id)
     await accounts.end_sessions(user_id)
-    await events.emit(MFA_DISABLED, user_id=user_id, actor_id=actor.id, detail={"by": "admin"})
+    detail = {"by": "admin", "email": user.email}
+    await events.emit(MFA_DISABLED, user_id=user_id, actor_id=actor.id, detail=detail)
