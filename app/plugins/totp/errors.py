@@ -24,11 +24,21 @@ class NotEnabled(PluginError):
 
 
 class WrongCode(PluginError):
-    """A wrong (or replayed) code or recovery code at the second step of a login."""
+    """A wrong (or replayed) authenticator code at the second step of a login."""
 
     status_code = 401
     code = "TOTP_CODE_INVALID"
     message = "That code is wrong or was already used. Wait for the next code and try again."
+
+
+class WrongRecoveryCode(WrongCode):
+    """A wrong or spent recovery code: the same code as a wrong authenticator code (the
+    caller knows which it sent), in words that fit, since recovery codes don't change."""
+
+    message = (
+        "That recovery code is wrong or was already used: each one works once. "
+        "Check it against your saved codes, or try another."
+    )
 
 
 class WrongActivationCode(WrongCode):
@@ -74,17 +84,19 @@ def documented(*found: type[PluginError]) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": ErrorBody,
             "description": " Or: ".join(error.message for error in same),
-            "content": {
-                "application/json": {
-                    "examples": {
-                        error.code: {
-                            "summary": error.message,
-                            "value": {"code": error.code, "message": error.message},
-                        }
-                        for error in same
-                    }
-                }
-            },
+            "content": {"application/json": {"examples": examples(same)}},
         }
         for status, same in grouped.items()
+    }
+
+
+def examples(found: list[type[PluginError]]) -> dict[str, dict[str, Any]]:
+    """One example each, named by its code (and its class, for a code shared by several)."""
+    codes = [error.code for error in found]
+    return {
+        (error.code if codes.count(error.code) == 1 else f"{error.code} ({error.__name__})"): {
+            "summary": error.message,
+            "value": {"code": error.code, "message": error.message},
+        }
+        for error in found
     }

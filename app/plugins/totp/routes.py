@@ -196,7 +196,7 @@ async def regenerate_recovery_codes(
     response_model=None,
     responses={
         200: {"description": "The same body as `POST /v1/users/login`."},
-        **errors.documented(errors.WrongCode, errors.MfaTokenInvalid),
+        **errors.documented(errors.WrongCode, errors.WrongRecoveryCode, errors.MfaTokenInvalid),
         **responses(CsrfCheckFailed, TooManyRequests),
         **VALIDATION_ERROR,
     },
@@ -213,7 +213,8 @@ async def second_step(
     """Finish a login that answered `mfa_required`: its `mfa_token` with the app's
     `code`, or a `recovery_code` (each works once). Answers as `POST /v1/users/login`
     does (the refresh token in the body, or in the HttpOnly cookie with
-    `X-Refresh-Token-Delivery: cookie`). A wrong code is 401 `TOTP_CODE_INVALID`; the
+    `X-Refresh-Token-Delivery: cookie`). A wrong code or recovery code is 401
+    `TOTP_CODE_INVALID` (with a message for the one sent); the
     token is good for 5 minutes, one sign-in and 5 wrong codes (then 401
     `TOTP_MFA_TOKEN_INVALID`: sign in with the password again)."""
     delivery = sign_in.delivery()  # before any work, as login does
@@ -226,7 +227,7 @@ async def second_step(
             user_id=outcome.user_id,
             detail={"method": outcome.method, "attempts_left": outcome.attempts_left},
         )
-        raise errors.WrongCode()
+        raise errors.WrongCode() if outcome.method == "totp" else errors.WrongRecoveryCode()
     answer = await sign_in.start(
         outcome.user_id,
         method=f"password+{outcome.method}",

@@ -175,6 +175,22 @@ async def test_a_recovery_code_signs_in_once(client: AsyncClient) -> None:
     assert status.json() == {"totp": True, "recovery_codes_left": 9}
 
 
+async def test_a_wrong_recovery_code_is_not_answered_in_app_code_words(
+    client: AsyncClient,
+) -> None:
+    ann = await enrolled_user(client)
+    held = await password_step(client, ann.email)
+
+    wrong_recovery = await second_step(client, held["mfa_token"], recovery_code="aaaaa-aaaaa")
+    wrong_app_code = await second_step(client, held["mfa_token"], code=wrong_code(ann.secret))
+
+    assert (wrong_recovery.status_code, wrong_recovery.json()["code"]) == (401, "TOTP_CODE_INVALID")
+    assert "recovery code" in wrong_recovery.json()["message"]
+    assert "next code" not in wrong_recovery.json()["message"]
+    assert (wrong_app_code.status_code, wrong_app_code.json()["code"]) == (401, "TOTP_CODE_INVALID")
+    assert "next code" in wrong_app_code.json()["message"]
+
+
 async def test_the_mfa_token_works_once(client: AsyncClient) -> None:
     ann = await enrolled_user(client)
     held = await password_step(client, ann.email)
