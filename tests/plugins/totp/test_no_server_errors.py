@@ -59,3 +59,18 @@ async def test_every_route_documents_its_statuses(totp_app: FastAPI) -> None:
             assert {"413", "422"} <= statuses, path
         if operation.get("security"):
             assert {"401"} <= statuses, path
+
+
+async def test_the_second_step_documents_each_wrong_code_message(totp_app: FastAPI) -> None:
+    """A wrong app code and a wrong recovery code share a code but not their words."""
+    spec = totp_app.openapi()
+
+    examples = spec["paths"]["/v1/users/login/mfa"]["post"]["responses"]["401"]["content"][
+        "application/json"
+    ]["examples"]
+
+    wrong = [e["value"] for e in examples.values() if e["value"]["code"] == "TOTP_CODE_INVALID"]
+    assert len(wrong) == 2
+    assert any("recovery code" in value["message"] for value in wrong)
+    assert any("next code" in value["message"] for value in wrong)
+    assert "TOTP_MFA_TOKEN_INVALID" in examples
