@@ -15,6 +15,21 @@ router = APIRouter(prefix="/.well-known", tags=["discovery"])
 # overlap: a resource server that honours it has every key before it meets a token.
 JWKS_MAX_AGE_SECONDS = PREPUBLISH_SECONDS // 3
 METADATA_MAX_AGE_SECONDS = 300
+# What the core publishes; a plugin may add other names (Plugin.discovery), not these.
+CORE_METADATA = frozenset(
+    {
+        "issuer",
+        "jwks_uri",
+        "token_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "grant_types_supported",
+        "token_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+        "access_token_signing_alg_values_supported",
+        "access_token_audience",
+    }
+)
 
 
 def _base_url(request: Request, context: ContextDep) -> str:
@@ -46,6 +61,7 @@ async def openid_configuration(
     if context.settings.jwt_algorithm in ASYMMETRIC:
         published.add(context.settings.jwt_algorithm)
     response.headers["Cache-Control"] = f"public, max-age={METADATA_MAX_AGE_SECONDS}"
+    plugins: dict[str, str] = request.app.state.plugin_discovery
     return {
         # What access tokens carry as `iss` (JWT_ISSUER): compare it, not this URL.
         "issuer": context.settings.jwt_issuer,
@@ -61,4 +77,6 @@ async def openid_configuration(
         # access tokens are signed with; only asymmetric ones can be checked by others.
         "access_token_signing_alg_values_supported": sorted(published),
         "access_token_audience": context.settings.jwt_audience,
+        # The enabled plugins' endpoints (qr_login: RFC 8628's device_authorization_endpoint).
+        **{name: f"{base}{path}" for name, path in plugins.items()},
     }

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api.v1.oauth.grants import CORE_GRANT_TYPES
+from app.api.well_known import CORE_METADATA
 from app.context import AppContext
 from app.core.events import EventBus
 from app.plugins import routes
@@ -75,6 +76,7 @@ def install(app: FastAPI, plugins: Sequence[LoadedPlugin[Any]]) -> None:
     is), and `GET /v1/plugins`, and make their login gates; call before the frontend's
     catch-all route."""
     app.state.grants = grant_handlers(plugins)
+    app.state.plugin_discovery = discovery_entries(plugins)
     app.state.plugin_settings = {type(loaded.settings): loaded.settings for loaded in plugins}
     app.state.plugin_manifest = routes.Manifest(plugins=[])
     app.state.login_gates = [
@@ -107,6 +109,20 @@ def grant_handlers(plugins: Sequence[LoadedPlugin[Any]]) -> dict[str, GrantHandl
                 )
             handlers[grant_type] = factory(loaded.settings)
     return handlers
+
+
+def discovery_entries(plugins: Sequence[LoadedPlugin[Any]]) -> dict[str, str]:
+    """The plugins' additions to the discovery document: metadata name -> path."""
+    entries: dict[str, str] = {}
+    for loaded in plugins:
+        for name, path in loaded.plugin.discovery.items():
+            if name in CORE_METADATA or name in entries:
+                raise PluginLoadError(
+                    f"The plugin {loaded.plugin.name!r} publishes {name!r} in the discovery "
+                    "document, which the service or another plugin already publishes"
+                )
+            entries[name] = path
+    return entries
 
 
 def frontend_part(name: str, static: Path) -> routes.FrontendPart:

@@ -92,7 +92,11 @@ class Plugin(Generic[S]):
       that rolled back), after the answer, a failure logged; the web app and the CLI alike;
     - `grants`: OAuth 2.0 grant types the plugin serves at `POST /v1/oauth/token`, each
       `grant_type` (an absolute URI, RFC 6749 §4.5) mapped to a factory of its
-      GrantHandler, called once at start-up with the settings.
+      GrantHandler, called once at start-up with the settings;
+    - `discovery`: entries the plugin adds to the discovery document
+      (`/.well-known/openid-configuration`), each an RFC 8414 metadata name mapped to a
+      path of the plugin's, published as an absolute URL (qr_login:
+      `{"device_authorization_endpoint": "/v1/qr-login/start"}`).
     """
 
     name: str
@@ -105,6 +109,7 @@ class Plugin(Generic[S]):
     login_gate: Callable[[S], LoginGate] | None = None
     grants: Mapping[str, Callable[[S], GrantHandler]] = field(default_factory=dict)
     notices: Mapping[AnyEventType, Notice] = field(default_factory=dict)
+    discovery: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

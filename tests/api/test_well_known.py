@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.well_known import JWKS_MAX_AGE_SECONDS
+from app.api.well_known import CORE_METADATA, JWKS_MAX_AGE_SECONDS
 from app.cli import rotate_signing_key
 from app.context import AppContext
 from app.core.config import Settings
@@ -73,6 +73,7 @@ async def test_the_discovery_document_lists_what_the_service_does(
     assert document["grant_types_supported"] == ["password", "refresh_token"]
     assert document["access_token_signing_alg_values_supported"] == ["EdDSA"]
     assert "id_token_signing_alg_values_supported" not in document  # there are no ID tokens
+    assert set(document) == CORE_METADATA  # what plugins may not publish under their name
 
 
 async def test_the_discovery_document_uses_public_url_when_set(

@@ -1,4 +1,5 @@
-"""Plugins used by the tests: OAuth 2.0 grant types, one of its own and two taken ones."""
+"""Plugins used by the tests: OAuth 2.0 grant types, one of its own and two taken ones, and
+discovery document entries that are taken."""
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
@@ -28,3 +29,14 @@ class Echo:
 plugin = Plugin(name="echo", settings=PluginSettings, grants={ECHO_GRANT: Echo})
 takes_password = Plugin(name="password_taker", settings=PluginSettings, grants={"password": Echo})
 takes_echo = Plugin(name="echo_taker", settings=PluginSettings, grants={ECHO_GRANT: Echo})
+# Discovery document names the core, or qr_login, publishes already.
+publishes_token_endpoint = Plugin(
+    name="token_endpoint_taker",
+    settings=PluginSettings,
+    discovery={"token_endpoint": "/v1/elsewhere"},
+)
+publishes_device_authorization = Plugin(
+    name="device_authorization_taker",
+    settings=PluginSettings,
+    discovery={"device_authorization_endpoint": "/v1/elsewhere"},
+)

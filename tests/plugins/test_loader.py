@@ -111,6 +111,18 @@ def test_a_grant_type_served_already_stops_start_up(plugins: list[str]) -> None:
         create_app(make_settings("sqlite+aiosqlite:///:memory:", plugins=plugins))
 
 
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        ["tests.plugins.granting:publishes_token_endpoint"],
+        ["qr_login", "tests.plugins.granting:publishes_device_authorization"],
+    ],
+)
+def test_a_discovery_entry_published_already_stops_start_up(plugins: list[str]) -> None:
+    with pytest.raises(PluginLoadError, match="already publishes"):
+        create_app(make_settings("sqlite+aiosqlite:///:memory:", plugins=plugins))
+
+
 async def test_a_plugin_s_grant_type_is_served_at_the_token_endpoint(client_for: Any) -> None:
     async with client_for(plugins=["tests.plugins.granting"]) as client:
         form = {"grant_type": ECHO_GRANT, "word": "hello", "client_id": "app", "scope": ""}

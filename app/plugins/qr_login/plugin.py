@@ -73,4 +73,6 @@ plugin = Plugin(
     subscribe=subscribe,
     lifespan=lifespan,
     grants={DEVICE_CODE_GRANT: DeviceCodeGrant},
+    # RFC 8628 §4: where a standard client that reads the discovery document starts.
+    discovery={"device_authorization_endpoint": f"{routes.router.prefix}/start"},
 )

@@ -58,37 +58,52 @@ def _media_type(request: Request) -> str:
 M = TypeVar("M", bound=BaseModel)
 
 
-async def _parse(request: Request, model: type[M], *, form: bool) -> M | None:
-    """The body as `model` from JSON (or a form, where RFC 8628 clients send one); None if
-    there is no body."""
+async def _parse(request: Request, model: type[M]) -> M | None:
+    """The body as `model` from JSON or a form (what RFC 8628 clients send); None if there
+    is no body."""
     raw = await request.body()
     try:
         if _media_type(request) == "application/json":
             return model.model_validate_json(raw)
-        if form and _media_type(request) == FORM_TYPE:
+        if _media_type(request) == FORM_TYPE:
             async with request.form() as fields:
-                return model.model_validate(dict(fields))
+                return model.model_validate(_once_each(fields.multi_items()))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
     if not raw:
         return None
-    raise UnsupportedMediaType(ACCEPTED_BODIES if form else "Send JSON (application/json).")
+    raise UnsupportedMediaType(ACCEPTED_BODIES)
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A form's fields; a repeated one is refused (RFC 6749 §3.2), not silently chosen."""
+    names = [name for name, _ in pairs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"type": "value_error", "loc": ("body", name), "msg": "Send this field once."}
+                for name in repeated
+            ]
+        )
+    return dict(pairs)
 
 
 async def read_start(request: Request) -> StartRequest:
-    return await _parse(request, StartRequest, form=False) or StartRequest()
+    """JSON, or RFC 8628's form (the device authorization request), or nothing at all."""
+    return await _parse(request, StartRequest) or StartRequest()
 
 
 async def read_token(request: Request) -> TokenRequest:
-    body = await _parse(request, TokenRequest, form=True)
+    body = await _parse(request, TokenRequest)
     if body is None:
         raise UnsupportedMediaType(ACCEPTED_BODIES)
     return body
 
 
-def _body(model: type[BaseModel], *, required: bool, form: bool) -> dict[str, Any]:
+def _body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
     schema = {"schema": model.model_json_schema()}
-    content = {"application/json": schema, **({FORM_TYPE: schema} if form else {})}
+    content = {"application/json": schema, FORM_TYPE: schema}
     return {"requestBody": {"required": required, "content": content}}
 
 
@@ -97,7 +112,7 @@ def _body(model: type[BaseModel], *, required: bool, form: bool) -> dict[str, An
     status_code=status.HTTP_201_CREATED,
     response_model=StartResponse,
     responses={**responses(UnsupportedMediaType, TooManyRequests), **VALIDATION_ERROR},
-    openapi_extra=_body(StartRequest, required=False, form=False),
+    openapi_extra=_body(StartRequest, required=False),
 )
 async def start(
     body: Annotated[StartRequest, Depends(read_start)],
@@ -108,7 +123,8 @@ async def start(
     request: Request,
     response: Response,
 ) -> StartResponse:
-    """Start a QR sign-in (no sign-in needed): show `qr_svg` (or `user_code` and
+    """Start a QR sign-in (no sign-in needed; JSON, or RFC 8628's device authorization
+    form, whose `client_id` and `scope` are ignored): show `qr_svg` (or `user_code` and
     `verification_uri`) to the user, keep `device_code` to yourself, and poll
     `POST /v1/qr-login/token` every `interval` seconds until it answers 200."""
     client = client_of(request)
@@ -181,7 +197,7 @@ async def deny(user_code: str, user: CurrentUser, service: ServiceDep) -> None:
         **responses(CsrfCheckFailed, UnsupportedMediaType, TooManyRequests),
         **VALIDATION_ERROR,
     },
-    openapi_extra=_body(TokenRequest, required=True, form=True),
+    openapi_extra=_body(TokenRequest, required=True),
 )
 async def token(
     body: Annotated[TokenRequest, Depends(read_token)],

@@ -29,6 +29,11 @@ class StartRequest(BaseModel):
         examples=["Office PC"],
     )
 
+    # RFC 8628 §3.1's parameters, so a standard client's form is understood; like the
+    # token endpoint, the service ignores them: clients are public, tokens have no scopes.
+    client_id: str | None = Field(default=None, max_length=256, description="Ignored.")
+    scope: str | None = Field(default=None, max_length=1024, description="Ignored.")
+
     @field_validator("client_name")
     @classmethod
     def stripped(cls, value: str | None) -> str | None:

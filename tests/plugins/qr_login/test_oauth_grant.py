@@ -157,3 +157,26 @@ async def test_without_the_plugin_the_grant_type_is_unsupported(
 def test_the_served_grant_types_follow_the_enabled_plugins(qr_app: FastAPI, app: FastAPI) -> None:
     assert grant_types_supported(qr_app) == ["password", "refresh_token", DEVICE_GRANT]
     assert grant_types_supported(app) == ["password", "refresh_token"]
+
+
+async def test_a_standard_client_finds_the_device_authorization_endpoint_and_starts_there(
+    qr: AsyncClient, client: AsyncClient, phone: str
+) -> None:
+    """RFC 8628 §4: the discovery document names where a device grant starts; a client that
+    knows only the standard reads it there, posts its form, then polls the token endpoint."""
+    document = (await qr.get("/.well-known/openid-configuration")).json()
+    without_plugin = (await client.get("/.well-known/openid-configuration")).json()
+    base = document["token_endpoint"].removesuffix("/v1/oauth/token")
+
+    assert document["device_authorization_endpoint"] == f"{base}/v1/qr-login/start"
+    assert "device_authorization_endpoint" not in without_plugin
+    started = await qr.post(
+        document["device_authorization_endpoint"].removeprefix(base),
+        data={"client_id": "tv-app"},
+        headers={"User-Agent": DESKTOP},
+    )
+    assert started.status_code == 201, started.text
+    device_code = started.json()["device_code"]
+    assert oauth_error(await grant(qr, device_code))["error"] == "authorization_pending"
+    assert await decide(qr, phone, started.json()["user_code"], "approve") == 204
+    assert (await grant(qr, device_code)).status_code == 200

@@ -1,5 +1,7 @@
 """QR sign-in against the real web process the Procfile starts (production settings)."""
 
+from urllib.parse import urlsplit
+
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -89,3 +91,29 @@ async def test_in_production_the_qr_points_at_public_url_whatever_the_host_heade
     assert started.status_code == 201
     assert started.json()["verification_uri"] == f"{PUBLIC_URL}/qr"
     assert "evil.example" not in started.text
+
+
+async def test_a_standard_device_grant_client_can_start_and_poll_the_live_process(
+    server: ProcfileServer,
+) -> None:
+    """RFC 8628 from discovery on: the device authorization endpoint takes the standard
+    form (`client_id`), and the token endpoint answers the standard polls."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        document = (await client.get("/.well-known/openid-configuration")).json()
+        started = await client.post(
+            urlsplit(document["device_authorization_endpoint"]).path,
+            data={"client_id": "tv-app", "scope": "profile"},
+        )
+        polled = await client.post(
+            urlsplit(document["token_endpoint"]).path,
+            data={
+                "grant_type": document["grant_types_supported"][-1],
+                "device_code": started.json().get("device_code", ""),
+                "client_id": "tv-app",
+            },
+        )
+
+    assert document["device_authorization_endpoint"] == f"{PUBLIC_URL}/v1/qr-login/start"
+    assert started.status_code == 201, started.text
+    assert started.json()["verification_uri_complete"].startswith(f"{PUBLIC_URL}/qr?code=")
+    assert polled.json()["error"] == "authorization_pending"

@@ -129,8 +129,10 @@ async def test_the_device_code_is_stored_only_as_its_digest(
         (b'{"client_name": "' + b"x" * 101 + b'"}', "application/json", 422),
         (b'{"device": "x"}', "application/json", 422),
         (b"{not json", "application/json", 422),
-        (b"client_name=x", "application/x-www-form-urlencoded", 415),
+        (b"client_name=a%07b", "application/x-www-form-urlencoded", 422),
+        (b"client_name=a&client_name=b", "application/x-www-form-urlencoded", 422),
         (b"hello", "text/plain", 415),
+        (b"<client_name/>", "application/xml", 415),
     ],
 )
 async def test_a_bad_start_body_gets_a_clear_4xx(
@@ -166,6 +168,25 @@ async def test_the_schema_states_the_client_name_rule_the_server_applies(
 
     assert (re.fullmatch(pattern, client_name) is not None) is accepted
     assert response.status_code == (201 if accepted else 422), response.text
+
+
+async def test_an_rfc_8628_device_authorization_request_starts_one(
+    qr: AsyncClient, phone: str
+) -> None:
+    """RFC 8628 §3.1's request, as a standard client sends it: a form with `client_id` and
+    maybe `scope` (both ignored: clients are public, tokens have no scopes)."""
+    form = {"client_id": "1406020730", "scope": "example_scope", "client_name": "Living room TV"}
+
+    as_form = await qr.post("/v1/qr-login/start", data=form, headers={"User-Agent": DESKTOP})
+    as_json = await qr.post("/v1/qr-login/start", json={"client_id": "1406020730"})
+
+    assert as_form.status_code == 201, as_form.text
+    assert as_json.status_code == 201, as_json.text
+    seen = await qr.get(
+        f"/v1/qr-login/requests/{as_form.json()['user_code']}", headers=bearer(phone)
+    )
+    assert seen.json()["client_name"] == "Living room TV"
+    assert "1406020730" not in seen.text
 
 
 async def test_a_huge_body_is_refused_with_413(qr: AsyncClient, db_engine: AsyncEngine) -> None:
@@ -430,6 +451,8 @@ async def test_an_rfc_8628_form_poll_is_understood(qr: AsyncClient, db_engine: A
         (b"", "application/json", 422),
         (b"device_code=x", "text/plain", 415),
         (b"", "", 415),
+        # RFC 6749 §3.2: each parameter once; which of two would count is anyone's guess.
+        (b"device_code=a&device_code=b", "application/x-www-form-urlencoded", 422),
     ],
 )
 async def test_a_bad_token_body_gets_a_clear_4xx(
