@@ -18,6 +18,7 @@ from app.plugins.api import (
 
 seen: list[tuple[str, uuid.UUID | None]] = []
 seen_after_commit: list[str] = []
+started: list[tuple[str, uuid.UUID | None]] = []  # session_started: (method, session id)
 
 router = APIRouter(prefix="/v1/greeter")
 
@@ -44,6 +45,10 @@ async def remember(event: SecurityEvent, _: AsyncSession) -> None:
     seen.append((event.type, event.user_id))
 
 
+async def remember_start(event: SecurityEvent, _: AsyncSession) -> None:
+    started.append((event.detail["method"], event.session_id))
+
+
 async def remember_committed(event: SecurityEvent) -> None:
     seen_after_commit.append(event.type)
 
@@ -51,6 +56,7 @@ async def remember_committed(event: SecurityEvent) -> None:
 def subscribe(events: EventBus, _: PluginSettings) -> None:
     events.subscribe(EventType.REGISTERED, remember)
     events.subscribe(EventType.LOGIN_SUCCEEDED, remember)
+    events.subscribe(EventType.SESSION_STARTED, remember_start)
     events.subscribe_after_commit(None, remember_committed)
 
 
