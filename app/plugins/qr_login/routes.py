@@ -67,7 +67,12 @@ async def _parse(request: Request, model: type[M]) -> M | None:
             return model.model_validate_json(raw)
         if _media_type(request) == FORM_TYPE:
             async with request.form() as fields:
-                return model.model_validate(_once_each(fields.multi_items()))
+                sent = _once_each(fields.multi_items())
+                # OAuth 2.0 clients may add parameters of their own: ignore them, as RFC
+                # 6749 §3.2 asks (JSON callers of our own API still hear of a stray field).
+                return model.model_validate(
+                    {k: v for k, v in sent.items() if k in model.model_fields}
+                )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
     if not raw:

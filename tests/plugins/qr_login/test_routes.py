@@ -175,7 +175,12 @@ async def test_an_rfc_8628_device_authorization_request_starts_one(
 ) -> None:
     """RFC 8628 §3.1's request, as a standard client sends it: a form with `client_id` and
     maybe `scope` (both ignored: clients are public, tokens have no scopes)."""
-    form = {"client_id": "1406020730", "scope": "example_scope", "client_name": "Living room TV"}
+    form = {
+        "client_id": "1406020730",
+        "scope": "example_scope",
+        "client_name": "Living room TV",
+        "audience": "https://api.example.com",  # unrecognised: ignored, as RFC 6749 §3.2 asks
+    }
 
     as_form = await qr.post("/v1/qr-login/start", data=form, headers={"User-Agent": DESKTOP})
     as_json = await qr.post("/v1/qr-login/start", json={"client_id": "1406020730"})
