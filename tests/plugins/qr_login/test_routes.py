@@ -30,6 +30,7 @@ from tests.plugins.qr_login.flow import (
     poll,
     start,
 )
+from tests.smtp import smtp_server
 
 NOT_FOUND = "QR_LOGIN_REQUEST_NOT_FOUND"
 
@@ -529,6 +530,49 @@ async def test_an_approval_not_yet_collected_ends_with_a_sign_out_everywhere(
     assert changed.status_code in (200, 204), changed.text
     assert error_of(await poll(qr, started["device_code"])) == "access_denied"
     assert (await poll(qr, other["device_code"])).status_code == 200
+
+
+async def test_an_approval_not_yet_collected_ends_with_a_password_reset(client_for: Any) -> None:
+    """A forgotten password reset by emailed link, the other way the password changes."""
+    with smtp_server() as (mailbox, port):
+        async with client_for(
+            plugins=["qr_login"], smtp_host="127.0.0.1", smtp_port=port, smtp_security="none"
+        ) as client:
+            await register(client, "ann@example.com")
+            phone = await login(client, "ann@example.com")
+            started = await start(client)
+            await decide(client, phone, started["user_code"], "approve")
+
+            await client.post("/v1/users/forgot-password", json={"email": "ann@example.com"})
+            mailed = (await mailbox.wait_for(2))[1]  # after the confirmation mail
+            reset = await client.post(
+                "/v1/users/reset-password",
+                json={
+                    "token": mailbox.link_token(mailed, "/reset-password"),
+                    "password": "a fresh new password",
+                },
+            )
+            polled = await poll(client, started["device_code"])
+
+    assert reset.status_code == 204, reset.text
+    assert error_of(polled) == "access_denied"
+
+
+async def test_an_approval_not_yet_collected_ends_when_an_admin_switches_the_account_off(
+    qr: AsyncClient, phone: str, settings: Settings, db_engine: AsyncEngine
+) -> None:
+    """Even if the account is switched back on before the device polls again."""
+    await create_superuser(settings, "root@example.com", PASSWORD)
+    root = bearer(await login(qr, "root@example.com"))
+    ann = (await qr.get("/v1/users/me", headers=bearer(phone))).json()["id"]
+    started = await start(qr)
+    await decide(qr, phone, started["user_code"], "approve")
+
+    off = await qr.patch(f"/v1/users/{ann}", json={"is_active": False}, headers=root)
+    on = await qr.patch(f"/v1/users/{ann}", json={"is_active": True}, headers=root)
+
+    assert (off.status_code, on.status_code) == (200, 200)
+    assert error_of(await poll(qr, started["device_code"])) == "access_denied"
 
 
 async def test_ending_one_other_session_leaves_an_approval_to_be_collected(
