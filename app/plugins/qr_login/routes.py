@@ -67,12 +67,7 @@ async def _parse(request: Request, model: type[M]) -> M | None:
             return model.model_validate_json(raw)
         if _media_type(request) == FORM_TYPE:
             async with request.form() as fields:
-                sent = _once_each(fields.multi_items())
-                # OAuth 2.0 clients may add parameters of their own: ignore them, as RFC
-                # 6749 §3.2 asks (JSON callers of our own API still hear of a stray field).
-                return model.model_validate(
-                    {k: v for k, v in sent.items() if k in model.model_fields}
-                )
+                return model.model_validate(_known_fields(model, fields.multi_items()))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
     if not raw:
@@ -80,9 +75,12 @@ async def _parse(request: Request, model: type[M]) -> M | None:
     raise UnsupportedMediaType(ACCEPTED_BODIES)
 
 
-def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A form's fields; a repeated one is refused (RFC 6749 §3.2), not silently chosen."""
-    names = [name for name, _ in pairs]
+def _known_fields(model: type[BaseModel], pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A form's fields that `model` knows, each sent once (RFC 6749 §3.2: a repeated one is
+    refused, not silently chosen). Others are ignored, as RFC 6749 asks: OAuth 2.0 clients
+    add parameters of their own (JSON callers of our own API still hear of a stray field)."""
+    known = [(name, value) for name, value in pairs if name in model.model_fields]
+    names = [name for name, _ in known]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise RequestValidationError(
@@ -91,7 +89,7 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 for name in repeated
             ]
         )
-    return dict(pairs)
+    return dict(known)
 
 
 async def read_start(request: Request) -> StartRequest:
@@ -107,8 +105,9 @@ async def read_token(request: Request) -> TokenRequest:
 
 
 def _body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
-    schema = {"schema": model.model_json_schema()}
-    content = {"application/json": schema, FORM_TYPE: schema}
+    schema = model.model_json_schema()
+    form = {key: value for key, value in schema.items() if key != "additionalProperties"}
+    content = {"application/json": {"schema": schema}, FORM_TYPE: {"schema": form}}
     return {"requestBody": {"required": required, "content": content}}
 
 
