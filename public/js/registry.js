@@ -1,6 +1,7 @@
 // What plugins add to the app (see plugins.js): page routes, account
-// sections, cards inside core sections and extra ways to sign in. The core
-// views read from here, so a plugin needs no change to them.
+// sections, cards inside core sections, extra ways to sign in and the words
+// for their event types. The core views read from here, so a plugin needs no
+// change to them.
 
 export const pluginRoutes = new Map(); // path -> view
 export const pluginSections = []; // {id, title, render}
@@ -8,6 +9,8 @@ const cards = new Map(); // sectionId -> [{id, title, render}]
 export const loginOptions = []; // {id, label, render}
 // Second steps after a password a plugin holds back (`mfa_required`): {id, methods, render}
 export const loginSteps = [];
+// How the Activity page names a plugin's event types: type -> {label, warning}
+const eventLabels = new Map();
 
 export function addCard(sectionId, card) {
   if (!cards.has(sectionId)) cards.set(sectionId, []);
@@ -16,4 +19,19 @@ export function addCard(sectionId, card) {
 
 export function cardsFor(sectionId) {
   return cards.get(sectionId) ?? [];
+}
+
+/** `warning` highlights the event as the core's failed attempts are (e.g. a wrong code). */
+export function addEventLabel(type, label, { warning = false } = {}) {
+  // Plugins start in any order, so a second label would win by chance; the first stays,
+  // and the plugin's other parts still load (a throw would skip them all).
+  if (eventLabels.has(type)) {
+    console.warn(`Event type ${type} has a label already; "${label}" is not used.`);
+    return;
+  }
+  eventLabels.set(type, { label, warning });
+}
+
+export function eventLabelFor(type) {
+  return eventLabels.get(type);
 }

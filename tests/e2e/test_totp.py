@@ -212,6 +212,36 @@ async def test_new_recovery_codes_replace_the_shown_ones_then_turn_it_off(
     assert "access_token" in plain.json()
 
 
+async def test_the_activity_page_names_two_step_events_in_plain_words(
+    totp_page: Page, totp_server: LiveServer
+) -> None:
+    page = totp_page
+    email = unique_email("totp")
+    await totp_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    secret, _ = await set_up_two_step(page)
+    window = {code(secret, steps) for steps in (-1, 0, 1)}
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
+    async with httpx.AsyncClient(base_url=totp_server.url) as client:
+        held = await client.post("/v1/users/login", json={"email": email, "password": PASSWORD})
+        failed = await client.post(
+            "/v1/users/login/mfa", json={"mfa_token": held.json()["mfa_token"], "code": wrong}
+        )
+    assert failed.status_code == 401
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity").click()
+    events = page.locator(".event-list .event")
+    # Labelled by the plugin's module (host.addEventLabel), not shown as "mfa enabled".
+    turned_on = events.filter(has_text="Two-step verification turned on")
+    wrong_code = events.filter(has_text="Wrong two-step code entered")
+    await expect(turned_on).to_have_count(1)
+    await expect(turned_on).not_to_have_class(re.compile("event--warning"))
+    await expect(wrong_code).to_have_class(re.compile("event--warning"))
+    await expect(page.locator(".event-list")).not_to_contain_text("mfa")
+    await assert_accessible(page)  # the highlighted plugin event too
+
+
 async def enrol_through_the_api(server: LiveServer, email: str) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         await client.post("/v1/users/", json={"email": email, "password": PASSWORD})

@@ -4,6 +4,7 @@
 import * as api from "../api.js";
 import { formatDateTime, h } from "../dom.js";
 import { describeError } from "../errors.js";
+import { eventLabelFor } from "../registry.js";
 import { sectionPage } from "./account.js";
 
 const PAGE_SIZE = 20;
@@ -73,10 +74,13 @@ export const activityView = {
 
 function eventItem(event) {
   const where = [event.ip_address, shortAgent(event.user_agent)].filter(Boolean).join(" · ");
+  // A plugin names its own types (host.addEventLabel); the core's keep the core's words.
+  const plugin = LABELS[event.type] ? undefined : eventLabelFor(event.type);
+  const warning = WARNINGS.has(event.type) || Boolean(plugin?.warning);
   return h(
     "li",
-    { class: `event${WARNINGS.has(event.type) ? " event--warning" : ""}`, tabindex: "-1" },
-    h("p", { class: "event__what", text: LABELS[event.type] ?? event.type.replaceAll("_", " ") }),
+    { class: `event${warning ? " event--warning" : ""}`, tabindex: "-1" },
+    h("p", { class: "event__what", text: LABELS[event.type] ?? plugin?.label ?? event.type.replaceAll("_", " ") }),
     h("p", { class: "event__meta" }, h("time", { datetime: event.occurred_at, text: formatDateTime(event.occurred_at) }), where ? ` · ${where}` : ""),
   );
 }

@@ -1,7 +1,8 @@
 // Two-step sign-in's part of the account app (README, "Writing a plugin" -> "Frontend part"):
 // a "Two-step verification" card under Security (set up, recovery codes, turn off), the
-// code step of a login that answered `mfa_required` (host.addLoginStep), and a small card
-// under Admin to look a user up and turn two-step off for them.
+// code step of a login that answered `mfa_required` (host.addLoginStep), a small card
+// under Admin to look a user up and turn two-step off for them, and the Activity page's
+// words for its events (host.addEventLabel).
 
 const CODE_DIGITS = 6;
 const COOKIE = { "X-Refresh-Token-Delivery": "cookie" };
@@ -29,6 +30,11 @@ export function register(host) {
   host.addCard("admin", { id: "totp-admin", title: "Two-step verification of a user", render: () => adminCard(host) });
   // The login view asks for a second step through this hook (README, "Frontend part").
   host.addLoginStep?.({ id: "totp", methods: ["totp", "recovery_code"], render: (ctx, step) => secondStep(host, step) });
+  // The Activity page's words for our event types (app/plugins/totp/events.py).
+  host.addEventLabel("mfa_enabled", "Two-step verification turned on");
+  host.addEventLabel("mfa_disabled", "Two-step verification turned off");
+  host.addEventLabel("mfa_failed", "Wrong two-step code entered", { warning: true });
+  host.addEventLabel("mfa_recovery_codes_regenerated", "New recovery codes made");
 }
 
 // --- small pieces --------------------------------------------------------------------------
