@@ -215,8 +215,12 @@ export function updateMe(changes, currentPassword) {
   return request("PATCH", "/v1/users/me", { body: { ...changes, current_password: currentPassword } });
 }
 
+/** The server also clears the refresh cookie, so the next page load asks nothing. */
 export async function deleteMe(currentPassword) {
-  await request("DELETE", "/v1/users/me", { body: { current_password: currentPassword } });
+  await request("DELETE", "/v1/users/me", {
+    body: { current_password: currentPassword },
+    headers: DELIVERY_HEADER,
+  });
   forget();
 }
 

@@ -6,7 +6,15 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
-from tests.e2e.conftest import DESKTOP, LiveServer, PageWatch, has_plugin_api, log_in, unique_email
+from tests.e2e.conftest import (
+    DESKTOP,
+    PASSWORD,
+    LiveServer,
+    PageWatch,
+    has_plugin_api,
+    log_in,
+    unique_email,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +68,28 @@ async def test_a_signed_in_load_logs_no_error(
         await page.goto(path)
         await page.wait_for_load_state("networkidle")
     assert watch.count("POST", "/v1/users/refresh") == 4  # one per load, none failing
+    assert allowed(errors, live_server) == []
+
+
+async def test_after_deleting_the_account_a_load_asks_nothing_and_logs_no_error(
+    page: Page, watch: PageWatch, live_server: LiveServer
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.get_by_role("button", name="Delete account…").click()
+    dialog = page.get_by_role("dialog", name="Delete your account?")
+    await dialog.get_by_label("Current password").fill(PASSWORD)
+    await dialog.get_by_role("button", name="Delete my account").click()
+    await expect(page).to_have_url("/login")
+    errors = console_errors(page)
+    probes = watch.count("POST", "/v1/users/refresh")
+
+    await page.reload()
+    await page.wait_for_load_state("networkidle")
+
+    assert watch.count("POST", "/v1/users/refresh") == probes
     assert allowed(errors, live_server) == []
 
 

@@ -24,7 +24,7 @@ from app.api.v1.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-from app.api.v1.users.tokens import cookie_delivery
+from app.api.v1.users.tokens import clear_refresh_cookie, cookie_delivery
 from app.core import errors
 from app.core.errors import responses
 from app.db.models import User
@@ -205,6 +205,7 @@ async def update_current_user(
             errors.CurrentPasswordInvalid,
             errors.TooManyRequests,
             errors.LastSuperuser,
+            errors.CsrfCheckFailed,
         ),
     },
 )
@@ -214,11 +215,17 @@ async def delete_current_user(
     manager: UserManagerDep,
     context: ContextDep,
     request: Request,
+    response: Response,
 ) -> None:
     """Delete your account for good; `current_password` is required. The last active
-    superuser can't (409 `LAST_SUPERUSER`): make another account a superuser first."""
+    superuser can't (409 `LAST_SUPERUSER`): make another account a superuser first.
+    With `X-Refresh-Token-Delivery: cookie` the refresh cookie is cleared too, as by logout."""
+    delivery = cookie_delivery(request)  # before any work: a cross-site ask is refused
     async with context.throttle.password_attempt(
         account=user.email, address=client_address(request)
     ):
         await manager.require_password(user, body.current_password)
     await manager.remove(user, request, actor_id=user.id)
+    if delivery == "cookie":
+        # The browser would otherwise restore a session that no longer exists (a 401).
+        clear_refresh_cookie(response, context.settings)

@@ -11,7 +11,8 @@ the page can tell there may be a session without a request that fails with 401 o
 anonymous load. It is set and cleared with the refresh cookie, with the same lifetime and
 SameSite/Secure rules, but on Path=/ (a cookie on /v1/users is invisible to the page's
 `document.cookie`). It only decides whether the page probes `POST /v1/users/refresh`; a stale
-hint (the cookie expired, the account was deleted) costs one 401, whose answer clears it.
+hint (the cookie expired, the session was ended elsewhere) costs one 401, whose answer clears it;
+`DELETE /v1/users/me` clears both, as logout does.
 """
 
 from dataclasses import dataclass

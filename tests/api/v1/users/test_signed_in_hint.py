@@ -133,3 +133,57 @@ async def test_production_hint_is_secure(client_for: Callable[..., Any]) -> None
         response = await cookie_login(client)
 
     assert "secure" in set_cookies(response)["signed_in"]
+
+
+async def test_deleting_the_account_from_the_browser_clears_the_hint(browser: AsyncClient) -> None:
+    """Else the next page load would probe with a dead cookie and log a 401."""
+    token = (await cookie_login(browser)).json()["access_token"]
+
+    response = await browser.request(
+        "DELETE",
+        "/v1/users/me",
+        json={"current_password": PASSWORD},
+        headers={**COOKIE_MODE, "Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 204
+    assert_cleared(response)
+    assert "signed_in" not in browser.cookies
+
+
+async def test_a_refused_deletion_keeps_the_hint(browser: AsyncClient) -> None:
+    token = (await cookie_login(browser)).json()["access_token"]
+
+    response = await browser.request(
+        "DELETE",
+        "/v1/users/me",
+        json={"current_password": "not the password"},
+        headers={**COOKIE_MODE, "Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 400
+    assert response.headers.get_list("set-cookie") == []
+    assert browser.cookies.get("signed_in") == "1"
+
+
+async def test_a_cross_site_deletion_asking_for_cookies_is_refused_and_deletes_nothing(
+    browser: AsyncClient,
+) -> None:
+    token = (await cookie_login(browser)).json()["access_token"]
+
+    response = await browser.request(
+        "DELETE",
+        "/v1/users/me",
+        json={"current_password": PASSWORD},
+        headers={
+            **COOKIE_MODE,
+            "Authorization": f"Bearer {token}",
+            "Origin": "https://evil.example",
+        },
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "CSRF_CHECK_FAILED"
+    assert (
+        await browser.get("/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
