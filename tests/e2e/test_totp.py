@@ -105,6 +105,13 @@ async def password_step(page: Page, email: str) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text("Two-step verification")
 
 
+async def expect_this_browser_signed_in_with(page: Page, method: str) -> None:
+    """Devices names both steps in words, not the raw `password+totp` of the API."""
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Devices").click()
+    row = page.locator(".session").filter(has_text="This browser")
+    await expect(row).to_contain_text(f" with {method}")
+
+
 async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     totp_page: Page, totp_server: LiveServer
 ) -> None:
@@ -137,6 +144,7 @@ async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     await page.reload()
     await expect(nav.get_by_role("button", name="Log out")).to_be_visible()
     await page.wait_for_load_state("networkidle")
+    await expect_this_browser_signed_in_with(page, "password and a code from an authenticator app")
 
 
 async def test_a_wrong_code_is_explained_and_a_recovery_code_signs_in(
@@ -162,6 +170,7 @@ async def test_a_wrong_code_is_explained_and_a_recovery_code_signs_in(
     await page.get_by_label("Recovery code").fill(recovery[0].upper())
     await page.get_by_role("button", name="Verify").click()
     await page.wait_for_url(re.compile(r"/profile"))
+    await expect_this_browser_signed_in_with(page, "password and a recovery code")
 
 
 async def test_new_recovery_codes_replace_the_shown_ones_then_turn_it_off(

@@ -8,7 +8,15 @@ import { describeError } from "../errors.js";
 import { tellOtherTabs } from "../sync.js";
 import { sectionPage } from "./account.js";
 
-const METHODS = { password: "password", qr: "QR code from another device", reset: "password reset" };
+// A session's method names its steps, joined by "+" when there were several
+// ("password+totp" after a two-step sign-in).
+const METHOD_STEPS = {
+  password: "password",
+  qr: "QR code from another device",
+  reset: "password reset",
+  totp: "a code from an authenticator app",
+  recovery_code: "a recovery code",
+};
 const NAME_MAX = 64;
 
 export const devicesView = {
@@ -26,6 +34,14 @@ export const devicesView = {
 /** "Chrome 131 on Linux" from the server; the raw user agent only as a fallback. */
 export function deviceLabel(session) {
   return session.device || session.user_agent?.slice(0, 60) || "Unknown device";
+}
+
+/** "password and a recovery code" for "password+recovery_code". */
+export function methodLabel(method) {
+  return (method || "password")
+    .split("+")
+    .map((step) => METHOD_STEPS[step] ?? step)
+    .join(" and ");
 }
 
 function sessionsCard(ctx) {
@@ -56,7 +72,7 @@ function sessionsCard(ctx) {
   }
 
   function facts(session) {
-    const method = METHODS[session.method] ?? session.method ?? "password";
+    const method = methodLabel(session.method);
     const rows = [
       ["Signed in", `${formatDateTime(session.created_at)} with ${method}`],
       ["Last active", formatDateTime(session.last_used_at)],
