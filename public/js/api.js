@@ -159,7 +159,10 @@ export async function logOut() {
   forget();
   try {
     // Always 204; with an expired bearer token the cookie names the session.
-    await fetch("/v1/users/logout", { method: "POST", headers, credentials: "same-origin" });
+    const response = await fetch("/v1/users/logout", { method: "POST", headers, credentials: "same-origin" });
+    // Read to the end, so the request counts as finished: a navigation right after
+    // would otherwise report it cancelled.
+    await response.text();
   } catch {
     // Offline: the session ends on its own when the refresh token expires.
   }
