@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from http import HTTPStatus
-from typing import cast
+from typing import Any, cast
 
 from asyncpg.exceptions import PostgresError  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
@@ -99,11 +99,18 @@ async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
         [
             {
                 "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
-                "message": MESSAGES.get(err["type"], err["msg"]),
+                "message": MESSAGES.get(err["type"], _message_of(err)),
             }
             for err in cast(RequestValidationError, exc).errors()
         ]
     )
+
+
+def _message_of(err: Any) -> str:
+    """pydantic's message, without the "Value error, " it puts before our validators' own."""
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+        return str(err["ctx"]["error"])
+    return str(err["msg"])
 
 
 def _validation_response(field_errors: list[dict[str, str]]) -> JSONResponse:

@@ -62,7 +62,8 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _UNCOUNTED_CATEGORIES = ("Cc", "Cf")
 
 
-def _invisible(char: str) -> bool:
+def invisible(char: str) -> bool:
+    """True for a character that takes no visible space (device names use it too)."""
     return unicodedata.category(char)[0] in "CZM" or char.isspace() or char in _BLANK_LETTERS
 
 
@@ -79,7 +80,7 @@ class PasswordPolicy:
     def problem(self, password: str, *, email: str) -> PasswordProblem | None:
         """Why `password` is not acceptable for the account `email`, or None if it is."""
         password = normalize_password(password)
-        if password and all(_invisible(char) for char in password):
+        if password and all(invisible(char) for char in password):
             return PasswordProblem(
                 Reason.INVISIBLE,
                 "The password must contain visible characters, not only spaces or "

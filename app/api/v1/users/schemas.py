@@ -1,5 +1,6 @@
 """Request and response bodies of /v1/users."""
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -9,7 +10,7 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field,
 from app.core.security import MAX_PASSWORD_BYTES
 from app.services.devices import describe_device
 from app.services.emails import canonical_email, lookup_email
-from app.services.passwords import MIN_PASSWORD_CHARACTERS
+from app.services.passwords import MIN_PASSWORD_CHARACTERS, invisible
 from app.services.sessions import as_utc
 
 # SQLite hands back naive datetimes; every time we store is UTC, so say so.
@@ -134,10 +135,27 @@ class SessionRead(BaseModel):
 SESSION_NAME_CHARACTERS = 64
 
 
+# Characters that make text show other than it is: bidi controls (a reversed "Chrome on
+# Linux"), and line or paragraph breaks. Zero-width joiners stay: emoji sequences use them.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_BREAKING_CATEGORIES = ("Cc", "Zl", "Zp")
+
+
 def _session_name(name: str) -> str | None:
     trimmed = name.strip()
     if len(trimmed) > SESSION_NAME_CHARACTERS:
         raise ValueError(f"A device name has at most {SESSION_NAME_CHARACTERS} characters.")
+    # The devices list is where people spot a sign-in they don't know: a name must read
+    # as typed, and be seen at all.
+    if any(
+        char in _BIDI_CONTROLS or unicodedata.category(char) in _BREAKING_CATEGORIES
+        for char in trimmed
+    ):
+        raise ValueError("Contains characters that are not allowed here.")
+    if trimmed and all(invisible(char) for char in trimmed):
+        raise ValueError("A device name needs at least one visible character.")
     return trimmed or None  # "" (or only spaces) removes the name, like null
 
 

@@ -127,6 +127,50 @@ async def test_a_bad_name_is_422_and_changes_nothing(
     assert (await my_sessions(client, ann))[0]["name"] is None
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u202eevil",  # right-to-left override: shows as "live" reversed
+        "a\u2066b",  # isolate
+        "\u200f",  # right-to-left mark alone
+        "\u200b\u200b",  # zero-width spaces only: a row with no visible name
+        "\ufeff",  # byte order mark only
+        "two\u2028lines",  # line separator inside
+        "c1\x9bcontrol",
+    ],
+    ids=["rlo", "isolate", "rlm", "zero-width-only", "bom-only", "line-separator", "c1"],
+)
+async def test_a_name_that_would_not_read_as_typed_is_422(
+    client: AsyncClient, ann: str, name: str
+) -> None:
+    """The list is where people spot a device they don't know: names show as they are."""
+    [mine] = await my_sessions(client, ann)
+
+    response = await client.patch(
+        f"{SESSIONS}/{mine['id']}", json={"name": name}, headers=bearer(ann)
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "name"
+    assert not error["message"].startswith("Value error")  # pydantic's prefix, not ours
+    assert (await my_sessions(client, ann))[0]["name"] is None
+
+
+@pytest.mark.parametrize("name", ["👩\u200d💻 laptop", "Ana’s phone", "שלום", "Ordinateur de Zoé"])
+async def test_names_in_any_script_and_emoji_sequences_are_kept(
+    client: AsyncClient, ann: str, name: str
+) -> None:
+    [mine] = await my_sessions(client, ann)
+
+    response = await client.patch(
+        f"{SESSIONS}/{mine['id']}", json={"name": name}, headers=bearer(ann)
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == name
+
+
 async def test_renaming_an_unknown_session_is_404(client: AsyncClient, ann: str) -> None:
     response = await client.patch(
         f"{SESSIONS}/{uuid.uuid4()}", json={"name": "Mine"}, headers=bearer(ann)
