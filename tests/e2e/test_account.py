@@ -263,3 +263,10 @@ async def test_screenshots_of_every_view(
     await card.get_by_text("Manage").click()
     await expect(card.get_by_role("button", name=f"Sessions {email}")).to_be_visible()
     await shoot("admin")
+    nav = page.get_by_role("navigation", name="Main")
+    for view, name in (("roles", "Roles"), ("service-keys", "Service keys")):
+        await nav.get_by_role("link", name=name).click()
+        await expect(main.get_by_role("heading", level=1)).to_have_text(name)
+        await expect(main.locator("[aria-busy]")).to_have_count(0)  # loaded
+        await page.evaluate("() => document.activeElement.blur()")
+        await shoot(view)
