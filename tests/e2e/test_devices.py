@@ -2,9 +2,9 @@
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.conftest import PASSWORD, LiveServer, log_in, unique_email
+from tests.e2e.conftest import PASSWORD, LiveServer, PageWatch, log_in, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +92,55 @@ async def test_a_password_change_leaves_only_this_device_in_the_list(
         page.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
     ).to_have_count(1)
     await devices_tab.close()
+
+
+async def test_logging_out_a_device_that_already_ended_removes_its_row(
+    page: Page, live_server: LiveServer, watch: PageWatch
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    elsewhere = await sign_in_elsewhere(live_server, email, CURL)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.get_by_role("link", name="Devices").click()
+    rows = page.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
+    await expect(rows).to_have_count(2)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:  # it logs itself out
+        ended = await client.post(
+            "/v1/users/logout", headers={"Authorization": f"Bearer {elsewhere}"}
+        )
+        assert ended.status_code == 204
+
+    watch.expect_http_error("DELETE", f"/v1/users/me/sessions/{await stale_id(rows)}", 404)
+    await rows.filter(has_text="curl 8.4.0").get_by_role("button", name="Log out").click()
+
+    await expect(page.get_by_role("main").locator(".notice")).to_contain_text("already ended")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("This browser")
+
+
+async def stale_id(rows: Locator) -> str:
+    session_id = await rows.filter(has_text="curl 8.4.0").get_attribute("data-session")
+    assert session_id
+    return session_id
+
+
+async def test_a_name_of_invisible_characters_is_refused_with_the_reason(
+    page: Page, live_server: LiveServer, watch: PageWatch
+) -> None:
+    email = unique_email()
+    await live_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.get_by_role("link", name="Devices").click()
+    mine = page.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
+    await mine.get_by_role("button", name="Name this device").click()
+    session_id = await mine.get_attribute("data-session")
+
+    watch.expect_http_error("PATCH", f"/v1/users/me/sessions/{session_id}", 422)
+    await mine.get_by_role("textbox", name="Name for").fill("\u200b\u200b")
+    await mine.get_by_role("button", name="Save name").click()
+
+    await expect(page.get_by_role("main").locator(".notice")).to_have_text(
+        "A device name needs at least one visible character."
+    )
