@@ -192,6 +192,11 @@ async def test_every_view_is_accessible_and_fits_the_screen(
     await assert_accessible(page)
     await page.keyboard.press("Escape")
 
+    await page.get_by_role("link", name="Service keys").click()
+    await main.get_by_role("button", name="Create key").click()  # an error first
+    await expect(main.locator("[aria-invalid=true]")).to_have_count(1)
+    await assert_accessible(page)
+
     await page.get_by_role("link", name="Users").click()
     card = main.get_by_role("listitem").filter(has=page.get_by_role("heading", name=long_email))
     await card.get_by_text("Manage").click()

@@ -6,6 +6,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Literal
 from urllib.parse import unquote
 
 import httpx
@@ -61,6 +62,22 @@ async def clear_of_step_boundary(page: Page) -> None:
         await page.wait_for_timeout((left + 0.05) * 1000)
 
 
+# Phone and desktop, light and dark; the last is the pages' default look.
+LOOKS: list[tuple[int, Literal["light", "dark"]]] = [
+    (375, "light"),
+    (375, "dark"),
+    (1280, "dark"),
+    (1280, "light"),
+]
+
+
+async def assert_accessible_in_every_look(page: Page) -> None:
+    for width, scheme in LOOKS:
+        await page.set_viewport_size({"width": width, "height": 800})
+        await page.emulate_media(color_scheme=scheme)
+        await assert_accessible(page)
+
+
 async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     """From the Security page: the key read off the page, and the recovery codes shown."""
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Security").click()
@@ -73,7 +90,7 @@ async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     secret = typed_key.replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     await shoot(card, "two-step-setup.png")
-    await assert_accessible(page)
+    await assert_accessible_in_every_look(page)
     await clear_of_step_boundary(page)
     # The previous step's code (accepted: one step of drift), so the current one is unused.
     await card.get_by_label("Code from the app").fill(code(secret, -1))
@@ -81,7 +98,7 @@ async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     codes = card.locator("[data-recovery-codes] li")
     await expect(codes).to_have_count(10)
     recovery = [text.strip() for text in await codes.all_inner_texts()]
-    await assert_accessible(page)
+    await assert_accessible_in_every_look(page)
     await expect(card.get_by_role("button", name="Copy")).to_be_visible()
     await expect(card.get_by_role("link", name="Download")).to_have_attribute(
         "download", "recovery-codes.txt"
@@ -129,7 +146,7 @@ async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     await expect(field).to_have_attribute("autocomplete", "one-time-code")
     await expect(field).to_be_focused()
     await shoot(page.locator("main section").first, "two-step-login.png")
-    await assert_accessible(page)
+    await assert_accessible_in_every_look(page)
     await clear_of_step_boundary(page)
     current = code(secret)
     await field.fill(f"{current[:3]} {current[3:]}")  # pasted with a space, as apps show it
