@@ -8,7 +8,7 @@ from typing import Any
 
 from app.context import AppContext
 from app.core.config import Settings
-from app.core.events import EventBus, EventType, plugin_event_types
+from app.core.events import AnyEventType, EventBus, EventType
 from app.plugins import loader
 from app.plugins.plugin import LoadedPlugin
 from app.services import audit
@@ -24,11 +24,16 @@ def load_plugins(settings: Settings) -> list[LoadedPlugin[Any]]:
     return loader.load_plugins(settings.plugins)
 
 
+def event_types(plugins: list[LoadedPlugin[Any]]) -> list[AnyEventType]:
+    """The event types of an app with these plugins: the core's, then the plugins' own."""
+    added = {type for loaded in plugins for type in loaded.plugin.event_types}
+    return [*EventType, *sorted(added)]
+
+
 def build_events(settings: Settings, plugins: list[LoadedPlugin[Any]]) -> EventBus:
     """The event bus with its subscribers: the audit log first, notifications, then plugins."""
     events = EventBus()
-    # Loading the plugins imported them, so the event types they declare are known here.
-    for type in (*EventType, *plugin_event_types()):
+    for type in event_types(plugins):
         if type not in UNAUDITED:
             events.subscribe(type, audit.record)
     notifications = Notifications(settings)

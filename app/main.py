@@ -19,7 +19,7 @@ from app.api.v1.roles import routes as role_routes
 from app.api.v1.service_keys import routes as service_key_routes
 from app.api.v1.tokens import routes as token_routes
 from app.api.v1.users import admin_routes, email_routes, routes, session_routes
-from app.bootstrap import build_events, load_plugins, started
+from app.bootstrap import build_events, event_types, load_plugins, started
 from app.core.config import Settings, get_settings
 from app.core.garbage_collection import freeze_startup_objects
 from app.core.logging import configure_logging
@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # behind a TLS proxy, and clients re-send a POST body (a password) there.
         redirect_slashes=False,
     )
+    plugins = load_plugins(settings)
+    events = build_events(settings, plugins)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
@@ -90,13 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before admin_routes, whose /v1/users/{user_id} would otherwise catch /v1/users/me/events.
     app.include_router(audit_routes.me_router)
     app.include_router(admin_routes.router)
-    app.include_router(audit_routes.router)
+    app.include_router(audit_routes.search_router(event_types(plugins)))
     app.include_router(service_key_routes.router)
     app.include_router(token_routes.router)
     app.include_router(oauth_routes.router)
     app.include_router(role_routes.router)
-    plugins = load_plugins(settings)
-    events = build_events(settings, plugins)
     plugin_loader.install(app, plugins)
     if app.openapi_url is not None:  # not in production
         install_docs(app, openapi_url=app.openapi_url)

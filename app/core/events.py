@@ -68,6 +68,9 @@ class PluginEventType(str):
 
 
 AnyEventType = EventType | PluginEventType
+# Interned, so a name declared twice is one object. Not the app's list of types: a process
+# may import plugins an app doesn't enable (tests build several apps in one process); an
+# app knows the types its enabled plugins list in `Plugin(event_types=...)`.
 _plugin_event_types: dict[str, PluginEventType] = {}
 
 
@@ -79,11 +82,6 @@ def plugin_event_type(name: str) -> PluginEventType:
     if not name.isidentifier() or not name.islower():
         raise ValueError(f"Event type {name!r} must be snake_case")
     return _plugin_event_types.setdefault(name, PluginEventType(name))
-
-
-def plugin_event_types() -> list[PluginEventType]:
-    """Every event type imported plugins declared (the audit log records them all)."""
-    return sorted(_plugin_event_types.values())
 
 
 def utcnow() -> datetime:

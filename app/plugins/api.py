@@ -20,7 +20,8 @@ Errors: PluginError (subclass it with a code of your own), responses (document e
 a route), and the core's errors a plugin may raise or document (RoleRequired is the 403
 require_roles answers).
 Events: EventBus, EventType, SecurityEvent, Emitter; plugin_event_type("mfa_enabled")
-declares a type of the plugin's own (audited, and heard by subscribers like the core's);
+declares a type of the plugin's own, to list in `Plugin(event_types=...)` (audited, and
+heard by subscribers like the core's);
 ENDS_SIGN_INS_IN_PROGRESS and ends_sign_ins_in_progress: after which a sign-in a plugin
 holds open (a pending step, an approval not yet collected) must end.
 Mail: Mail, Mailer (`host.mailer.send(Mail(...))` or `MailerDep` in a route). Security

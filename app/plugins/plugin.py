@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.core.events import AnyEventType, EventBus, SecurityEvent
+from app.core.events import AnyEventType, EventBus, PluginEventType, SecurityEvent
 from app.core.rate_limits import Throttle
 from app.db.models import User
 from app.services.mail import Mail, Mailer
@@ -87,6 +87,8 @@ class Plugin(Generic[S]):
       (background work such as an expiry sweeper); the CLI doesn't run it;
     - `login_gate(settings)`: a LoginGate, made once at start-up, that may hold a password
       login back until a further step passes;
+    - `event_types`: the event types the plugin adds (`plugin_event_type`); with the
+      plugin enabled they are audited and accepted by the audit log's `type` filter;
     - `notices`: mails about the plugin's events, `{event type: Notice}`, sent by the host
       as the core's security notices are: once the change has committed (never for one
       that rolled back), after the answer, a failure logged; the web app and the CLI alike;
@@ -108,6 +110,7 @@ class Plugin(Generic[S]):
     lifespan: Callable[[Host, S], AbstractAsyncContextManager[None]] | None = None
     login_gate: Callable[[S], LoginGate] | None = None
     grants: Mapping[str, Callable[[S], GrantHandler]] = field(default_factory=dict)
+    event_types: Sequence[PluginEventType] = ()
     notices: Mapping[AnyEventType, Notice] = field(default_factory=dict)
     discovery: Mapping[str, str] = field(default_factory=dict)
 

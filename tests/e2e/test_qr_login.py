@@ -4,9 +4,12 @@ approves or denies, and the computer signs in by itself, without a password type
 
 import io
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
@@ -43,6 +46,21 @@ def qr_server(migrated_database_url: str) -> Iterator[LiveServer]:
         yield server
 
 
+# Not the default 120 s, so a page stating a fixed lifetime is caught.
+TTL_SECONDS = 270
+
+
+@pytest.fixture(scope="module")
+def ttl_server(migrated_database_url: str) -> Iterator[LiveServer]:
+    with run_server(
+        migrated_database_url,
+        "qr-login-ttl",
+        PLUGINS="qr_login",
+        QR_LOGIN_TTL_SECONDS=str(TTL_SECONDS),
+    ) as server:
+        yield server
+
+
 @dataclass
 class Device:
     page: Page
@@ -71,6 +89,24 @@ async def phone(
     browser: Browser, qr_server: LiveServer, request: pytest.FixtureRequest
 ) -> AsyncIterator[Device]:
     async for device in open_device(browser, qr_server, request):
+        await device.page.set_viewport_size(PHONE)
+        yield device
+
+
+@pytest.fixture
+async def ttl_desktop(
+    browser: Browser, ttl_server: LiveServer, request: pytest.FixtureRequest
+) -> AsyncIterator[Device]:
+    async for device in open_device(browser, ttl_server, request):
+        device.watch.expect_http_error("POST", TOKEN, 400)
+        yield device
+
+
+@pytest.fixture
+async def ttl_phone(
+    browser: Browser, ttl_server: LiveServer, request: pytest.FixtureRequest
+) -> AsyncIterator[Device]:
+    async for device in open_device(browser, ttl_server, request):
         await device.page.set_viewport_size(PHONE)
         yield device
 
@@ -289,3 +325,36 @@ async def test_both_views_are_accessible_and_pictured(
     await desktop.page.get_by_role("button", name="Sign in with your phone").click()  # closed
     await log_in(desktop.page, email)
     await approve_page(desktop.page, code, "desktop")
+
+
+async def test_both_pages_state_the_lifetime_the_server_gave_the_code(
+    ttl_desktop: Device, ttl_phone: Device, ttl_server: LiveServer
+) -> None:
+    email = unique_email("qr-ttl")
+    await ttl_server.register(email)
+    phone = ttl_phone.page
+    await phone.goto("/login")
+    await log_in(phone, email)
+    await phone.clock.install()
+
+    code = await show_qr(ttl_desktop.page)
+    # 4:30 counting down (it may have ticked by the time it is read).
+    await expect(ttl_desktop.page.locator(".qr-login__countdown")).to_contain_text(
+        re.compile(r"expires in 4:[0-3]\d\.")
+    )
+
+    async with phone.expect_response(re.compile(r"/v1/qr-login/requests/")) as looked_up:
+        await phone.goto(f"/qr?code={code}")
+    expires_at = datetime.fromisoformat((await (await looked_up.value).json())["expires_at"])
+    zone = await phone.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    at = expires_at.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
+    expires = phone.locator(".qr-approve__facts div").filter(has_text="Expires").locator("dd")
+    await expect(expires).to_have_text(re.compile(rf"^{at}, in 4 minutes \d+ seconds?$"))
+
+    await phone.clock.fast_forward("03:00")  # the phone's clock only: the request lives on
+    await expect(expires).to_have_text(re.compile(rf"^{at}, in 1 minute( \d+ seconds?)?$"))
+    await phone.clock.fast_forward("02:00")
+    await expect(expires).to_have_text(f"{at} (expired)")
+    # The phone's clock informs, the server decides: it still holds the request.
+    await phone.get_by_role("button", name="Deny").click()
+    await expect(phone.get_by_role("main")).to_contain_text("Denied.")

@@ -18,7 +18,12 @@ from app.plugins.api import (
     utcnow,
 )
 from app.plugins.totp import notices, queries, routes
-from app.plugins.totp.events import MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODES_REGENERATED
+from app.plugins.totp.events import (
+    EVENT_TYPES,
+    MFA_DISABLED,
+    MFA_ENABLED,
+    MFA_RECOVERY_CODES_REGENERATED,
+)
 from app.plugins.totp.gate import TotpGate
 from app.plugins.totp.settings import TotpSettings
 
@@ -64,6 +69,7 @@ plugin = Plugin(
     subscribe=subscribe,
     lifespan=lifespan,
     login_gate=TotpGate,
+    event_types=EVENT_TYPES,
     notices={
         MFA_ENABLED: notices.turned_on,
         MFA_DISABLED: notices.turned_off,

@@ -51,6 +51,33 @@ function when(iso) {
   return `${time} (${Math.round(seconds / 60)} minutes ago)`;
 }
 
+/** "21:54:30": the time of day, for a moment within minutes of now. */
+function timeOfDay(date) {
+  return new Intl.DateTimeFormat("en-GB", { timeStyle: "medium" }).format(date);
+}
+
+/** "4 minutes 30 seconds", "1 minute", "45 seconds". */
+function duration(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  const minutes = Math.floor(whole / 60);
+  const rest = whole % 60;
+  const parts = [];
+  if (minutes) parts.push(`${minutes} minute${minutes === 1 ? "" : "s"}`);
+  if (rest || !minutes) parts.push(`${rest} second${rest === 1 ? "" : "s"}`);
+  return parts.join(" ");
+}
+
+/** Seconds from now to the request's expiry (QR_LOGIN_TTL_SECONDS after it was asked for). */
+function secondsLeft(request) {
+  return (Date.parse(request.expires_at) - Date.now()) / 1000;
+}
+
+function expiresText(request) {
+  const at = timeOfDay(new Date(request.expires_at));
+  const left = secondsLeft(request);
+  return left > 0 ? `${at}, in ${duration(left)}` : `${at} (expired)`;
+}
+
 export function approvePage(host, ctx) {
   const { h } = host;
   const body = h("div", { class: "qr-approve__body" });
@@ -105,7 +132,8 @@ export function approvePage(host, ctx) {
     if (error.sessionExpired) return; // the app is already on its way to the login page
     let text;
     if (error.code === "QR_LOGIN_REQUEST_NOT_FOUND") {
-      text = `No sign-in is waiting for the code ${code}. Codes last two minutes and can be answered once, so it may have expired or been answered already, or been mistyped. Show a new code on the computer and scan it again.`;
+      // How long codes last is the server's setting (QR_LOGIN_TTL_SECONDS), unknown here.
+      text = `No sign-in is waiting for the code ${code}. A code lasts a few minutes at most and can be answered once, so it may have expired or been answered already, or been mistyped. Show a new code on the computer and scan it again.`;
     } else if (error.code === "TOO_MANY_REQUESTS") {
       text = "Too many codes were tried from this account. Wait a minute, then try again.";
     } else if (error.code === "NETWORK_ERROR") {
@@ -118,19 +146,29 @@ export function approvePage(host, ctx) {
     if (page.contains(document.activeElement)) said.focus();
   }
 
+  // The time left counts down while the request is shown. It is reckoned with this
+  // phone's clock, so it only informs: the buttons stay, and the server has the last word.
   function facts(request) {
+    const expires = h("dd", { text: expiresText(request) });
+    const ticker = setInterval(() => {
+      if (!expires.isConnected) clearInterval(ticker); // answered, or the page was left
+      else expires.textContent = expiresText(request);
+    }, 1000);
     const rows = [];
     if (request.client_name) rows.push(["Device name", request.client_name]);
     rows.push(
       ["Browser", describeAgent(request.user_agent)],
       ["Address", request.ip_address || "Unknown"],
       ["Asked at", when(request.created_at)],
+      ["Expires", expires],
       ["Code", request.user_code],
     );
     return h(
       "dl",
       { class: "qr-approve__facts" },
-      rows.map(([term, value]) => h("div", {}, h("dt", { text: term }), h("dd", { text: value }))),
+      rows.map(([term, value]) =>
+        h("div", {}, h("dt", { text: term }), typeof value === "string" ? h("dd", { text: value }) : value),
+      ),
     );
   }
 

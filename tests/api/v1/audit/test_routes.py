@@ -5,10 +5,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.config import Settings
+from app.main import create_app
 from tests.conftest import bearer, login, register
 
 ME_EVENTS = "/v1/users/me/events"
@@ -187,3 +190,27 @@ async def test_my_events_path_is_not_taken_for_a_user_id(
 
     assert response.status_code == 200
     assert "items" in response.json()
+
+
+def _type_filter_enum(app: FastAPI) -> list[str]:
+    (parameter,) = [
+        p for p in app.openapi()["paths"][AUDIT_EVENTS]["get"]["parameters"] if p["name"] == "type"
+    ]
+    names: list[str] = parameter["schema"]["anyOf"][0]["enum"]
+    return names
+
+
+async def test_an_app_knows_the_event_types_of_its_own_plugins_only(
+    client: AsyncClient, app: FastAPI, superuser_token: str, settings: Settings
+) -> None:
+    # Another app in this process enables totp (its module is imported, its types declared);
+    # `app` doesn't: its document must not offer, nor its server take, totp's types.
+    with_totp = create_app(settings.model_copy(update={"plugins": ["totp"]}))
+
+    assert "mfa_failed" in _type_filter_enum(with_totp)
+    assert "mfa_failed" not in _type_filter_enum(app)
+    assert "login_failed" in _type_filter_enum(app)
+    response = await client.get(
+        AUDIT_EVENTS, params={"type": "mfa_failed"}, headers=bearer(superuser_token)
+    )
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "query.type")
