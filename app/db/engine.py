@@ -1,5 +1,6 @@
 """Engine and session factory, built from DATABASE_URL as PaaS providers hand it out."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,11 @@ def _connect_args(
         args["command_timeout"] = command_timeout
     for name in url.query:
         args.pop(name, None)
-    return args | libpq_connect_args(settings.database_url)
+    given = libpq_connect_args(settings.database_url)
+    # Named in pg_stat_activity (and in our lock-wait diagnoses) by process, unless
+    # DATABASE_URL names it: which instance holds a lock or a long transaction.
+    server_settings = {"application_name": f"auth-service pid {os.getpid()}"}
+    return args | given | {"server_settings": server_settings | given.get("server_settings", {})}
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

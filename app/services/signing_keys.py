@@ -35,7 +35,7 @@ from app.core.keys import (
 )
 from app.core.security import LEEWAY_SECONDS, derive_key
 from app.db.crud import signing_keys as crud
-from app.db.crud.locks import transaction_lock, try_transaction_lock
+from app.db.crud.locks import lock_holders, transaction_lock, try_transaction_lock
 from app.db.models import SigningKey
 from app.services.sessions import as_utc, utcnow
 
@@ -44,7 +44,10 @@ KEY_LOCK = "auth-service:signing-keys"
 RELOAD_SECONDS = 60  # how soon every instance sees a change made elsewhere
 PREPUBLISH_SECONDS = 2 * RELOAD_SECONDS
 RETRY_SECONDS = 2  # while no key is loaded
-START_TIMEOUT_SECONDS = 2  # healthy, it takes milliseconds
+# Healthy, it takes milliseconds; a fresh process on a loaded machine (its first
+# connections, imports, the first key made) has taken over 2 s. Past this the first
+# request that needs the keys loads them (KeyRing.ready), within the database timeouts.
+START_TIMEOUT_SECONDS = 10
 
 
 class SigningKeys:
@@ -142,8 +145,24 @@ class SigningKeys:
 
     async def prepared(self) -> KeySet:
         """A usable current key, made if need be, and every stored key."""
-        await self.maintain(wait=True)
+        try:
+            await self.maintain(wait=True)
+        except TimeoutError:
+            await self._log_lock_holder()
+            raise
         return await self.load()
+
+    async def _log_lock_holder(self) -> None:
+        """Say who held the key lock when a wait for it timed out: a transaction left open
+        by some process would otherwise only show as 503s on this one."""
+        try:
+            async with asyncio.timeout(1), self._sessionmaker() as session:
+                holders = await lock_holders(session, name=KEY_LOCK)
+        except Exception as exc:  # only a diagnosis: never hide the timeout itself
+            logger.warning("Waiting for the signing-key lock timed out (holder unknown: %r)", exc)
+            return
+        for holder in holders or ["nobody (the wait was elsewhere)"]:
+            logger.warning("Waiting for the signing-key lock timed out; held by %s", holder)
 
     async def start(self, ring: KeyRing) -> None:
         """Load the keys into `ring`, a usable current key made if need be.

@@ -1,5 +1,6 @@
 """DATABASE_URL as hosting providers hand it out, and the engines built from it."""
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,23 @@ async def test_libpq_application_name_and_options_reach_the_server(
         await engine.dispose()
 
     assert (name, timeout) == ("auth-service", "4321ms")
+
+
+async def test_connections_name_their_process_unless_the_url_names_them(
+    migrated_database_url: str,
+) -> None:
+    """pg_stat_activity tells which instance holds a lock or a long transaction; options
+    given in DATABASE_URL still reach the server beside the default name."""
+    libpq_style = migrated_database_url.replace("postgresql+asyncpg://", "postgres://")
+    engine = create_engine(make_settings(libpq_style + "?options=-c%20statement_timeout%3D4321"))
+    try:
+        async with engine.connect() as connection:
+            name = await connection.scalar(text("SELECT current_setting('application_name')"))
+            timeout = await connection.scalar(text("SELECT current_setting('statement_timeout')"))
+    finally:
+        await engine.dispose()
+
+    assert (name, timeout) == (f"auth-service pid {os.getpid()}", "4321ms")
 
 
 async def test_a_command_past_the_command_timeout_fails_and_its_connection_is_replaced(

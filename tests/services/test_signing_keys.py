@@ -7,14 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
+from app.db.crud.locks import lock_key
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import SigningKey
 from app.services.sessions import utcnow
-from app.services.signing_keys import PREPUBLISH_SECONDS, SigningKeys
+from app.services.signing_keys import KEY_LOCK, PREPUBLISH_SECONDS, SigningKeys
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.usefixtures("restore_signing_keys")
@@ -156,3 +157,23 @@ async def test_changing_the_algorithm_rotates_to_a_key_of_that_type(
         await keys.maintain(wait=True)
 
     assert [row["algorithm"] for row in await stored(db_engine)] == ["EdDSA", "ES256"]
+
+
+async def test_a_timed_out_wait_for_the_key_lock_names_who_holds_it(
+    settings: Settings, db_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A transaction some process left open on the lock shows up as its holder in the log,
+    not only as a timeout (503s) on the instance that waited."""
+    impatient = settings.model_copy(update={"database_command_timeout_seconds": 0.5})
+    async with db_engine.connect() as holder:
+        await holder.execute(
+            select(func.pg_advisory_xact_lock(lock_key(KEY_LOCK)))
+        )  # held until this transaction ends
+        holder_pid = (await holder.execute(select(func.pg_backend_pid()))).scalar_one()
+        async with signing_keys(impatient) as keys:
+            with pytest.raises(TimeoutError):
+                await keys.prepared()
+        await holder.rollback()
+
+    held_by = [r.getMessage() for r in caplog.records if "signing-key lock" in r.getMessage()]
+    assert any(f"backend {holder_pid} " in message for message in held_by), held_by

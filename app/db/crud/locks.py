@@ -2,7 +2,7 @@
 
 import zlib
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -28,3 +28,27 @@ async def transaction_lock(session: AsyncSession, *, name: str) -> None:
     lock; other databases rely on their own write locking)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(lock_key(name))))
+
+
+async def lock_holders(session: AsyncSession, *, name: str) -> list[str]:
+    """Who holds the named lock, for a log line: backend pid, application, client address,
+    state and how long its transaction has been open (PostgreSQL; elsewhere nobody)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT a.pid, a.application_name, a.client_addr, a.client_port, a.state,"
+            " extract(epoch FROM now() - a.xact_start) AS seconds"
+            " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted"
+            # A bigint key shows as classid (high half), objid (low half), objsubid 1.
+            " AND l.classid::bigint = 0 AND l.objid::bigint = :key AND l.objsubid = 1"
+        ),
+        {"key": lock_key(name)},
+    )
+    return [
+        f"backend {row.pid} ({row.application_name or 'no application name'}, "
+        f"{row.client_addr}:{row.client_port}, {row.state}, transaction open "
+        f"{row.seconds or 0:.1f} s)"
+        for row in rows
+    ]
