@@ -45,9 +45,10 @@ RELOAD_SECONDS = 60  # how soon every instance sees a change made elsewhere
 PREPUBLISH_SECONDS = 2 * RELOAD_SECONDS
 RETRY_SECONDS = 2  # while no key is loaded
 # Healthy, it takes milliseconds; a fresh process on a loaded machine (its first
-# connections, imports, the first key made) has taken over 2 s. Past this the first
-# request that needs the keys loads them (KeyRing.ready), within the database timeouts.
-START_TIMEOUT_SECONDS = 10
+# connections, the first key made) has taken over 2 s. Past this the first request that
+# needs the keys loads them (KeyRing.ready). Under the 5 s connect timeout, so a database
+# that accepts connections but never answers holds a start no longer than it did.
+START_TIMEOUT_SECONDS = 4
 
 
 class SigningKeys:
