@@ -46,8 +46,8 @@ PREPUBLISH_SECONDS = 2 * RELOAD_SECONDS
 RETRY_SECONDS = 2  # while no key is loaded
 # Healthy, it takes milliseconds; a fresh process on a loaded machine (its first
 # connections, the first key made) has taken over 2 s. Past this the first request that
-# needs the keys loads them (KeyRing.ready). Under the 5 s connect timeout, so a database
-# that accepts connections but never answers holds a start no longer than it did.
+# needs the keys loads them (KeyRing.ready). Below the 5 s connect timeout (and asgi
+# lifespan tools' 5 s start bound): a database that never answers holds a start 4 s.
 START_TIMEOUT_SECONDS = 4
 
 
