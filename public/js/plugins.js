@@ -3,7 +3,7 @@
 // frontend part, adds their stylesheets, imports their modules and calls each
 // module's register(host). One broken plugin is logged and skipped.
 
-import { addCard, addEventLabel, loginOptions, loginSteps, pluginRoutes, pluginSections } from "./registry.js";
+import { addCard, addEventLabel, addMethodLabel, loginOptions, loginSteps, pluginRoutes, pluginSections } from "./registry.js";
 
 const ACCESS = { required: "user", anonymous: "guest", any: "any" };
 
@@ -46,6 +46,8 @@ export function createHost({ api, h, announce, notify, navigate, signedIn, reser
     },
     /** The Activity page's words for an event type the plugin emits; the core's keep theirs. */
     addEventLabel,
+    /** The Devices lists' words for a sign-in method the plugin starts sessions with. */
+    addMethodLabel,
     api: api.http,
     /** Finish a sign-in from a login-shaped answer, as the password form does. */
     async signIn(tokens) {

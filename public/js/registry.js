@@ -1,6 +1,6 @@
 // What plugins add to the app (see plugins.js): page routes, account
 // sections, cards inside core sections, extra ways to sign in and the words
-// for their event types. The core views read from here, so a plugin needs no
+// for their event types and sign-in methods. The core views read from here, so a plugin needs no
 // change to them.
 
 export const pluginRoutes = new Map(); // path -> view
@@ -11,6 +11,8 @@ export const loginOptions = []; // {id, label, render}
 export const loginSteps = [];
 // How the Activity page names a plugin's event types: type -> {label, warning}
 const eventLabels = new Map();
+// How the Devices lists name a plugin's sign-in methods ("totp" in "password+totp"): method -> words
+const methodLabels = new Map();
 
 export function addCard(sectionId, card) {
   if (!cards.has(sectionId)) cards.set(sectionId, []);
@@ -23,15 +25,28 @@ export function cardsFor(sectionId) {
 
 /** `warning` highlights the event as the core's failed attempts are (e.g. a wrong code). */
 export function addEventLabel(type, label, { warning = false } = {}) {
-  // Plugins start in any order, so a second label would win by chance; the first stays,
-  // and the plugin's other parts still load (a throw would skip them all).
-  if (eventLabels.has(type)) {
-    console.warn(`Event type ${type} has a label already; "${label}" is not used.`);
-    return;
-  }
-  eventLabels.set(type, { label, warning });
+  addOnce(eventLabels, type, { label, warning }, `Event type ${type}`, label);
 }
 
 export function eventLabelFor(type) {
   return eventLabels.get(type);
+}
+
+/** The words after "Signed in … with" for one step of a session's method. */
+export function addMethodLabel(method, words) {
+  addOnce(methodLabels, method, words, `Sign-in method ${method}`, words);
+}
+
+export function methodLabelFor(method) {
+  return methodLabels.get(method);
+}
+
+function addOnce(labels, key, value, what, words) {
+  // Plugins start in any order, so a second label would win by chance; the first stays,
+  // and the plugin's other parts still load (a throw would skip them all).
+  if (labels.has(key)) {
+    console.warn(`${what} has a label already; "${words}" is not used.`);
+    return;
+  }
+  labels.set(key, value);
 }

@@ -16,6 +16,11 @@ const INVISIBLE = /^[\p{C}\p{Z}\p{M}\s\u115F\u1160\u3164\uFFA0\u2800]*$/u;
 const UNCOUNTED = /[\p{Cc}\p{Cf}]/gu;
 // Email words shorter than this are too common inside ordinary words to refuse.
 const MIN_CONTEXT_WORD = 3;
+const DEVICE_NAME_MAX_CHARS = 64;
+// What the server trims from a device name (Python's str.strip()): not quite String#trim,
+// which keeps U+001C-U+001F and U+0085 but removes U+FEFF.
+const SERVER_WHITESPACE = String.raw`\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
+const SURROUNDING_WHITESPACE = new RegExp(`^[${SERVER_WHITESPACE}]+|[${SERVER_WHITESPACE}]+$`, "g");
 
 const encoder = new TextEncoder();
 
@@ -101,6 +106,21 @@ function mostly(password, words) {
   let rest = password;
   for (const word of words) rest = rest.split(word).join("");
   return rest !== password && [...rest.replace(UNCOUNTED, "")].length < PASSWORD_MIN_CHARS;
+}
+
+/** A device name as the server keeps it: without the whitespace around it. */
+export function trimDeviceName(value) {
+  return value.replace(SURROUNDING_WHITESPACE, "");
+}
+
+/**
+ * The server's length rule for a device name, in its words: at most 64 characters once
+ * trimmed, counted in code points (an emoji is one, not the two UTF-16 units maxlength
+ * would count). Its other rule, no control or bidi characters, is left to its answer.
+ */
+export function checkDeviceName(value) {
+  const chars = [...trimDeviceName(value)].length;
+  return chars > DEVICE_NAME_MAX_CHARS ? `A device name has at most ${DEVICE_NAME_MAX_CHARS} characters.` : null;
 }
 
 /** An existing password only has to be there; the server decides if it's right. */

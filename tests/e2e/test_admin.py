@@ -3,10 +3,11 @@
 import re
 import secrets
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, PageWatch, log_in, unique_email
+from tests.e2e.conftest import PASSWORD, LiveServer, PageWatch, log_in, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -151,3 +152,37 @@ async def test_the_user_list_is_compact_on_a_phone_and_offers_every_action(
     assert await live_server.mail_link(target, "reset-password")
     assert len(re.findall(re.escape(target), live_server.log_path.read_text())) > before
     assert await page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+
+
+async def test_a_users_sessions_show_their_name_and_the_device_as_their_devices_list_does(
+    page: Page, live_server: LiveServer
+) -> None:
+    user, admin = unique_email("named"), unique_email("admin")
+    await live_server.register(user)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        login = await client.post(
+            "/v1/users/login",
+            json={"email": user, "password": PASSWORD},
+            headers={"User-Agent": "curl/8.4.0"},
+        )
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        session_id = (await client.get("/v1/users/me/sessions", headers=auth)).json()[0]["id"]
+        named = await client.patch(
+            f"/v1/users/me/sessions/{session_id}", json={"name": "Build box"}, headers=auth
+        )
+        assert named.status_code == 200, named.text
+    await live_server.create_superuser(admin)
+    await page.goto(f"/login?next=/admin%3Femail%3D{user}")
+    await log_in(page, admin)
+
+    card = (
+        page.get_by_role("main")
+        .get_by_role("listitem")
+        .filter(has=page.get_by_role("heading", name=user))
+    )
+    await card.get_by_text("Manage").click()
+    await card.get_by_role("button", name=f"Sessions {user}").click()
+    session = card.locator(f'.session[data-session="{session_id}"]')
+    await expect(session.locator(".session__device")).to_have_text("Build box")
+    for fact in ("Device", "curl 8.4.0", "Signed in", "with password", "Last active", "127.0.0.1"):
+        await expect(session).to_contain_text(fact)

@@ -1,5 +1,7 @@
 """Devices: telling sessions apart, naming them, and what a password change leaves."""
 
+import re
+
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
@@ -142,3 +144,35 @@ async def test_a_name_of_invisible_characters_counts_as_no_name(
     # The row keeps a title one can read: the device, not an empty line.
     await expect(mine.get_by_role("button", name="Name this device")).to_be_visible()
     await expect(mine.locator(".session__device")).to_contain_text("Chrome")
+
+
+async def test_an_emoji_name_may_be_as_long_as_the_server_counts_it(
+    page: Page, live_server: LiveServer, watch: PageWatch
+) -> None:
+    """64 characters as the server counts them (code points), not maxlength's UTF-16 units."""
+    email = unique_email()
+    await live_server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    await page.get_by_role("link", name="Devices").click()
+    mine = page.get_by_role("region", name="Where you're logged in").get_by_role("listitem")
+    renamed = f"/v1/users/me/sessions/{await mine.get_attribute('data-session')}"
+    await mine.get_by_role("button", name="Name this device").click()
+    name = mine.get_by_role("textbox", name="Name for")
+
+    await name.fill("🦊" * 65)
+    await mine.get_by_role("button", name="Save name").click()
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_have_accessible_description(
+        re.compile("A device name has at most 64 characters")
+    )
+    await expect(name).to_be_focused()
+    assert watch.count("PATCH", renamed) == 0  # refused before a round trip
+
+    fox = "🦊" * 40  # 40 characters, 80 UTF-16 units
+    await name.fill(fox)
+    await expect(name).to_have_value(fox)
+    await mine.get_by_role("button", name="Save name").click()
+    await expect(mine.locator(".session__device")).to_contain_text(fox)
+    await expect(mine.get_by_role("button", name="Rename")).to_be_focused()
+    assert watch.count("PATCH", renamed) == 1

@@ -268,7 +268,8 @@ async def test_the_activity_page_names_two_step_events_in_plain_words(
     await assert_accessible(page)  # the highlighted plugin event too
 
 
-async def enrol_through_the_api(server: LiveServer, email: str) -> None:
+async def enrol_through_the_api(server: LiveServer, email: str) -> list[str]:
+    """A user with two-step on; returns their recovery codes."""
     async with httpx.AsyncClient(base_url=server.url) as client:
         await client.post("/v1/users/", json={"email": email, "password": PASSWORD})
         login = await client.post("/v1/users/login", json={"email": email, "password": PASSWORD})
@@ -280,6 +281,31 @@ async def enrol_through_the_api(server: LiveServer, email: str) -> None:
             "/v1/mfa/totp/activate", json={"code": code(enrolment.json()["secret"])}, headers=auth
         )
         assert activated.status_code == 200, activated.text
+    codes: list[str] = activated.json()["recovery_codes"]
+    return codes
+
+
+async def test_the_devices_words_for_two_step_sign_ins_come_from_the_plugin(
+    totp_page: Page, totp_server: LiveServer, page: Page, live_server: LiveServer
+) -> None:
+    """Its module names the steps (host.addMethodLabel); the core server, on the same
+    database but without the plugin, shows the same session's step by its raw name."""
+    email = unique_email("totp")
+    recovery = await enrol_through_the_api(totp_server, email)
+    await password_step(totp_page, email)
+    await totp_page.get_by_role("button", name="Use a recovery code instead").click()
+    await totp_page.get_by_label("Recovery code").fill(recovery[0])
+    await totp_page.get_by_role("button", name="Verify").click()
+    await totp_page.wait_for_url(re.compile(r"/profile"))
+    await expect_this_browser_signed_in_with(totp_page, "password and a recovery code")
+
+    await page.goto("/login")
+    await log_in(page, email)  # the core alone asks for no second step
+    await page.get_by_role("link", name="Devices").click()
+    two_step = page.locator(".session").filter(has_text="recovery code")
+    await expect(two_step).to_have_count(1)
+    await expect(two_step).to_contain_text(" with password and recovery code")
+    await expect(two_step).not_to_contain_text("a recovery code")
 
 
 async def test_an_admin_looks_a_user_up_and_turns_two_step_off(

@@ -3,7 +3,9 @@ API would accept (and catches what it can before a round trip)."""
 
 import pytest
 from playwright.async_api import Page
+from pydantic import ValidationError
 
+from app.api.v1.users.schemas import SESSION_NAME_CHARACTERS, SessionRename
 from app.services.emails import canonical_email
 from app.services.passwords import Reason, password_problem
 
@@ -12,6 +14,7 @@ pytestmark = pytest.mark.e2e
 CHECK_PASSWORD = """async ([password, email]) =>
   (await import("/js/validation.js")).checkNewPassword(password, email)"""
 CHECK_EMAIL = """async (email) => (await import("/js/validation.js")).checkEmail(email)"""
+CHECK_DEVICE_NAME = """async (name) => (await import("/js/validation.js")).checkDeviceName(name)"""
 
 # The server's rules that need no data; the rest (the common-password list, the
 # service's name, zxcvbn's score) only the server checks, and the form shows its answer.
@@ -92,6 +95,53 @@ EMAILS = [
     "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com",
     "ann@" + "a" * 250 + ".com",
 ]
+
+FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 7 code points, one emoji
+DEVICE_NAMES = [
+    "Work laptop",
+    "a" * 64,
+    "a" * 65,
+    "\U0001f98a" * 40,  # 80 UTF-16 units: the old maxlength cut it at 32
+    "\U0001f98a" * 64,
+    "\U0001f98a" * 65,
+    FAMILY * 9,
+    FAMILY * 10,
+    "e\u0301" * 32,  # 64 code points, 32 letters on screen: the server counts code points
+    "e\u0301" * 33,
+    "  " + "a" * 64 + "\u3000\u00a0",
+    "\u1680" + "a" * 64 + "\x85",  # trimmed by the server (str.strip), not by String#trim
+    "\x1f" + "a" * 64,
+    "\ufeff" + "a" * 64,  # the other way round: String#trim removes it, the server keeps it
+    " " * 100,
+    "\u200b" * 70,  # no name at all for the server, but too long to send as one
+    "a\x00b",  # refused for its characters: the server's answer says so
+]
+
+
+def _server_length_message(name: str) -> str | None:
+    """The server's message if it refuses this name for its length, else None."""
+    try:
+        SessionRename.model_validate({"name": name})
+    except ValidationError as error:
+        for problem in error.errors():
+            # Our validator's own words, as the API shows them (without "Value error, ").
+            if problem["type"] == "value_error":
+                message = str(problem["ctx"]["error"])
+                if f"at most {SESSION_NAME_CHARACTERS} characters" in message:
+                    return message
+    return None
+
+
+async def test_device_names_are_counted_as_the_server_counts_them(page: Page) -> None:
+    await page.goto("/register")
+    refused = 0
+    for name in DEVICE_NAMES:
+        in_browser = await page.evaluate(CHECK_DEVICE_NAME, name)
+        # Refused by the browser exactly when the server refuses it for its length, in the
+        # server's words; the server's other rule (characters) is left to its answer.
+        assert in_browser == _server_length_message(name), (name, in_browser)
+        refused += in_browser is not None
+    assert refused >= 5
 
 
 def _server_accepts_email(email: str) -> bool:

@@ -1,11 +1,12 @@
 import * as api from "../api.js";
-import { announce, formatDate, formatDateTime, formatDay, h, srOnly, uid } from "../dom.js";
+import { announce, formatDate, formatDay, h, srOnly, uid } from "../dom.js";
 import { openConfirmDialog } from "../dialog.js";
 import { describeError } from "../errors.js";
 import { showAdminOnly } from "./admin-only.js";
 import { createForm, field } from "../forms.js";
 import { pluginCards } from "./account.js";
 import { setUrl } from "../router.js";
+import { sessionSummary } from "./devices.js";
 
 const PAGE_SIZE = 20;
 
@@ -200,18 +201,12 @@ function userCard(initialUser, { isSelf, onGone, notify }) {
         ? h("p", { text: "Not logged in anywhere." })
         : h(
             "ul",
-            { class: "user-card__session-list" },
-            sessions.map((session) =>
-              h("li", {
-                text: [
-                  session.name || session.device || session.user_agent || "Unknown device",
-                  session.ip_address,
-                  `last active ${formatDateTime(session.last_used_at)}`,
-                ]
-                  .filter(Boolean)
-                  .join(" · "),
-              }),
-            ),
+            { class: "session-list" },
+            // As the user's own Devices list shows them: the name they chose, and the device.
+            sessions.map((session) => {
+              const { header, facts } = sessionSummary(session);
+              return h("li", { class: "session", "data-session": session.id }, header, facts);
+            }),
           ),
       sessions.length === 0 ? null : endAll,
     );

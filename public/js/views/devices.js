@@ -3,21 +3,21 @@
 // it; any other one can be logged out, or all of them at once.
 
 import * as api from "../api.js";
-import { announce, formatDateTime, h, srOnly, uid } from "../dom.js";
+import { announce, formatDateTime, h, srOnly } from "../dom.js";
 import { describeError } from "../errors.js";
+import { field } from "../forms.js";
+import { methodLabelFor } from "../registry.js";
 import { tellOtherTabs } from "../sync.js";
+import { checkDeviceName, trimDeviceName } from "../validation.js";
 import { sectionPage } from "./account.js";
 
 // A session's method names its steps, joined by "+" when there were several
-// ("password+totp" after a two-step sign-in).
-const METHOD_STEPS = {
+// ("password+totp" after a two-step sign-in). These are the core's; a plugin names
+// its own (host.addMethodLabel), so "totp" reads as the totp plugin says.
+const CORE_STEPS = {
   password: "password",
-  qr: "QR code from another device",
   reset: "password reset",
-  totp: "a code from an authenticator app",
-  recovery_code: "a recovery code",
 };
-const NAME_MAX = 64;
 
 export const devicesView = {
   title: "Devices",
@@ -36,12 +36,33 @@ export function deviceLabel(session) {
   return session.device || session.user_agent?.slice(0, 60) || "Unknown device";
 }
 
-/** "password and a recovery code" for "password+recovery_code". */
+/** "password and a recovery code" for "password+recovery_code" (words of the totp plugin). */
 export function methodLabel(method) {
   return (method || "password")
     .split("+")
-    .map((step) => METHOD_STEPS[step] ?? step)
+    .map((step) => CORE_STEPS[step] ?? methodLabelFor(step) ?? step.replaceAll("_", " "))
     .join(" and ");
+}
+
+/** A session's title (its name, else the device) and its facts, for every list of sessions. */
+export function sessionSummary(session) {
+  const title = session.name || deviceLabel(session);
+  const header = h("p", { class: "session__device" }, title, session.current ? h("span", { class: "badge badge--ok", text: "This browser" }) : null);
+  return { title, header, facts: sessionFacts(session) };
+}
+
+function sessionFacts(session) {
+  const rows = [
+    ["Signed in", `${formatDateTime(session.created_at)} with ${methodLabel(session.method)}`],
+    ["Last active", formatDateTime(session.last_used_at)],
+    ["Address", session.ip_address || "Unknown"],
+  ];
+  if (session.name) rows.unshift(["Device", deviceLabel(session)]);
+  return h(
+    "dl",
+    { class: "session__facts" },
+    rows.map(([term, value]) => h("div", {}, h("dt", { text: term }), h("dd", { text: value }))),
+  );
 }
 
 function sessionsCard(ctx) {
@@ -71,26 +92,10 @@ function sessionsCard(ctx) {
     }
   }
 
-  function facts(session) {
-    const method = methodLabel(session.method);
-    const rows = [
-      ["Signed in", `${formatDateTime(session.created_at)} with ${method}`],
-      ["Last active", formatDateTime(session.last_used_at)],
-      ["Address", session.ip_address || "Unknown"],
-    ];
-    if (session.name) rows.unshift(["Device", deviceLabel(session)]);
-    return h(
-      "dl",
-      { class: "session__facts" },
-      rows.map(([term, value]) => h("div", {}, h("dt", { text: term }), h("dd", { text: value }))),
-    );
-  }
-
   function item(session) {
-    const title = session.name || deviceLabel(session);
+    const { title, header, facts } = sessionSummary(session);
     const row = h("li", { class: "session", "data-session": session.id });
     const rename = h("button", { type: "button", class: "button button--secondary button--small" }, session.name ? "Rename" : "Name this device", srOnly(` ${title}`));
-    const header = h("p", { class: "session__device" }, title, session.current ? h("span", { class: "badge badge--ok", text: "This browser" }) : null);
     rename.addEventListener("click", () => row.replaceChildren(header, renameForm(session, title)));
     const buttons = [rename];
     if (!session.current) {
@@ -108,46 +113,52 @@ function sessionsCard(ctx) {
     }
     row.replaceChildren(
       header,
-      facts(session),
+      facts,
       h("div", { class: "session__actions" }, buttons),
     );
     return row;
   }
 
   function renameForm(session, title) {
-    const id = uid("device-name");
-    const hint = h("p", { class: "field__hint", id: `${id}-hint`, text: "For example “Work laptop”. Leave it empty to remove the name." });
-    const input = h("input", {
-      id,
+    // No maxlength: it counts UTF-16 units, so an emoji name would be cut at half the
+    // characters the server allows; checkDeviceName counts as the server does.
+    const name = field({
       name: "name",
-      type: "text",
-      maxlength: String(NAME_MAX),
+      label: `Name for ${title}`,
       autocomplete: "off",
+      hint: "For example “Work laptop”. Leave it empty to remove the name.",
       value: session.name ?? "",
-      "aria-describedby": hint.id,
     });
     const save = h("button", { type: "submit", class: "button button--small", text: "Save name" });
     const cancel = h("button", { type: "button", class: "button button--secondary button--small", text: "Cancel" });
-    const form = h(
-      "form",
-      { class: "session__rename", novalidate: true },
-      h("div", { class: "field" }, h("label", { for: id, text: `Name for ${title}` }), hint, input),
-      h("div", { class: "form-actions" }, save, cancel),
-    );
+    const form = h("form", { class: "session__rename", novalidate: true }, name.root, h("div", { class: "form-actions" }, save, cancel));
+    const refuse = (text) => {
+      name.setError(text);
+      name.input.focus();
+    };
     cancel.addEventListener("click", async () => {
       await load();
       list.querySelector(`[data-session="${session.id}"] button`)?.focus();
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      name.clearError();
+      const problem = checkDeviceName(name.input.value);
+      if (problem) return refuse(problem);
       busy(save, async () => {
-        const updated = await api.renameSession(session.id, input.value.trim());
-        announce(updated.name ? `Named ${updated.name}.` : "Name removed.");
+        try {
+          const updated = await api.renameSession(session.id, trimDeviceName(name.input.value));
+          announce(updated.name ? `Named ${updated.name}.` : "Name removed.");
+        } catch (error) {
+          // The server's reason for this name (characters it refuses) belongs at the field.
+          if (error.code !== "VALIDATION_ERROR") throw error;
+          return refuse(describeError(error)[0].text);
+        }
         await load();
         list.querySelector(`[data-session="${session.id}"] button`)?.focus();
       });
     });
-    window.setTimeout(() => input.focus(), 0);
+    window.setTimeout(() => name.input.focus(), 0);
     return form;
   }
 

@@ -1,7 +1,7 @@
 // QR sign-in's part of the account app (README, "Writing a plugin" -> "Frontend part").
 // On the login page: "Sign in with your phone" shows a QR code, waits for the phone's
 // approval (RFC 8628 polling) and signs in by itself. At /qr: the phone's approve page,
-// loaded only when opened (approve.js).
+// loaded only when opened (approve.js). The Devices lists name its sessions' method.
 
 const START = "/v1/qr-login/start";
 const TOKEN = "/v1/qr-login/token";
@@ -15,6 +15,8 @@ const HIDDEN_LIMIT_MS = 60_000;
 const FRESH_CODES = 5;
 
 export function register(host) {
+  // Sessions it starts have the method "qr": "Signed in … with QR code from another device".
+  host.addMethodLabel("qr", "QR code from another device");
   host.addLoginOption({ id: "qr-login", label: "Sign in with your phone", render: (ctx) => loginOption(host, ctx) });
   host.addRoute("/qr", (ctx) => lazyApprovePage(host, ctx), { auth: "required", title: "Approve a sign-in" });
   host.addCard("security", {

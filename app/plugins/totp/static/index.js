@@ -1,8 +1,9 @@
 // Two-step sign-in's part of the account app (README, "Writing a plugin" -> "Frontend part"):
 // a "Two-step verification" card under Security (set up, recovery codes, turn off), the
 // code step of a login that answered `mfa_required` (host.addLoginStep), a small card
-// under Admin to look a user up and turn two-step off for them, and the Activity page's
-// words for its events (host.addEventLabel).
+// under Admin to look a user up and turn two-step off for them, the Activity page's
+// words for its events (host.addEventLabel) and the Devices lists' for its sign-in
+// methods (host.addMethodLabel).
 
 const CODE_DIGITS = 6;
 const COOKIE = { "X-Refresh-Token-Delivery": "cookie" };
@@ -35,6 +36,9 @@ export function register(host) {
   host.addEventLabel("mfa_disabled", "Two-step verification turned off");
   host.addEventLabel("mfa_failed", "Wrong two-step code entered", { warning: true });
   host.addEventLabel("mfa_recovery_codes_regenerated", "New recovery codes made");
+  // A session's second step (method "password+totp"): "Signed in … with password and …".
+  host.addMethodLabel("totp", "a code from an authenticator app");
+  host.addMethodLabel("recovery_code", "a recovery code");
 }
 
 // --- small pieces --------------------------------------------------------------------------
