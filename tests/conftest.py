@@ -30,6 +30,7 @@ from app.core.config import PROJECT_ROOT, Settings
 from app.db.engine import normalize_database_url
 from app.db.models import SigningKey
 from app.main import create_app
+from tests.live_server import RUN_SECRET_KEY
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"
@@ -130,7 +131,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "app_env": "development",
         "database_url": database_url,
-        "secret_key": secrets.token_hex(32),
+        "secret_key": RUN_SECRET_KEY,
         "bcrypt_rounds": 4,
         "database_pool_size": 5,
         "plugins": [],

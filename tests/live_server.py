@@ -32,6 +32,11 @@ from app.core.config import PROJECT_ROOT
 PROCFILE = PROJECT_ROOT / "Procfile"
 LOGS = PROJECT_ROOT / "tmp" / "artifacts"
 STARTUP_SECONDS = 60  # two loaded cores; a healthy start takes a second or two
+# Every app and process a test run starts on its shared database holds this one
+# SECRET_KEY, as the instances of one deployment do. With keys of their own, each would
+# find the current signing key sealed under another's and replace it in its maintenance
+# round, once a minute, changing the keys under whatever test is running then.
+RUN_SECRET_KEY = secrets.token_hex(32)
 
 
 @dataclass
@@ -81,7 +86,7 @@ def procfile_env(database_url: str, port: int, **env: str | None) -> dict[str, s
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "PORT": str(port),
         "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY": RUN_SECRET_KEY,
         "DATABASE_URL": database_url,
         "BCRYPT_ROUNDS": "10",  # the production minimum
         "RATE_LIMITS_ENABLED": "true",

@@ -1,7 +1,6 @@
 """`python -m app.cli create-superuser EMAIL`, run as an operator would: a separate process."""
 
 import os
-import secrets
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import PROJECT_ROOT
 from tests.conftest import PASSWORD, bearer, login, register
+from tests.live_server import RUN_SECRET_KEY
 
 ADMIN_PASSWORD = "operator chosen passphrase"
 
@@ -28,7 +28,7 @@ async def run_cli(
     env.update(
         DATABASE_URL=database_url,
         BCRYPT_ROUNDS="4",
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=RUN_SECRET_KEY,
         APP_ENV="development",
         RATE_LIMITS_ENABLED="false",
         PLUGINS=plugins,

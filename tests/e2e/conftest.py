@@ -36,6 +36,7 @@ from playwright.async_api import (
 )
 
 from app.core.config import PROJECT_ROOT
+from tests.live_server import RUN_SECRET_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -132,7 +133,7 @@ def run_server(database_url: str, name: str, **settings: str) -> Iterator[LiveSe
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY": RUN_SECRET_KEY,
         "BCRYPT_ROUNDS": "4",
         "APP_ENV": "development",
         # Many tests log in from the same address within a minute; the limits

@@ -7,7 +7,6 @@ seconds; the bounds the tests assert are those timeouts plus MARGIN for a loaded
 
 import asyncio
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import PROJECT_ROOT
 from tests.faults.proxy import Mode, TcpProxy
+from tests.live_server import RUN_SECRET_KEY
 
 ARTIFACTS = PROJECT_ROOT / "tmp" / "artifacts"
 STOP_WAIT_SECONDS = 30  # then SIGKILL: a hang fails the test instead of the run
@@ -83,7 +83,7 @@ async def start_web(database_url: str, name: str, **settings: str) -> WebProcess
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "PORT": str(port),
         "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY": RUN_SECRET_KEY,
         "BCRYPT_ROUNDS": "4",
         "APP_ENV": "development",
         "RATE_LIMITS_ENABLED": "false",

@@ -1,6 +1,7 @@
 """Stored signing keys: made once however many instances start, rotated, cleaned up."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -138,7 +139,8 @@ async def test_a_key_sealed_under_another_secret_is_replaced_and_stays_published
         await keys.maintain(wait=True)
     (old,) = await stored(db_engine)
 
-    async with signing_keys(make_settings(migrated_database_url)) as other_secret:
+    another_secret = make_settings(migrated_database_url, secret_key=secrets.token_hex(32))
+    async with signing_keys(another_secret) as other_secret:
         await other_secret.maintain(wait=True)
         keyset = await other_secret.load()
 
