@@ -5,7 +5,11 @@ are up (one uvicorn worker each, their own scratch databases); in turn (ABBA) ea
 `LOGIN_CLIENTS` clients logging in as fast as they can. Meanwhile a separate client asks
 that app for the signed-in user's profile, which needs no hashing, on a fixed schedule
 (open loop: a slow answer doesn't delay the next question, so stalls are not
-under-sampled) and records how late each answer is.
+under-sampled) and records how late each answer is. The idle figures come from the same
+probes on the same schedule with no logins: only the storm differs between the two.
+(Probes one after another answer faster than probes 100 ms apart, whose every request
+wakes the server, the database and the client from idle: a baseline of back-to-back
+probes made the storm look twice as costly as it is.)
 """
 
 import threading
@@ -36,7 +40,6 @@ from bench.stats import percentile, ratio
 BCRYPT_ROUNDS = 12
 LOGIN_CLIENTS = 8
 PROBE_INTERVAL_SECONDS = 0.1
-IDLE_PROBES = 100
 WARM_UP_SECONDS = 0.5  # let the login clients get going before probing
 
 
@@ -74,10 +77,10 @@ async def run(*, seconds: float) -> Result:
             client = httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=limits)
             await stack.enter_async_context(client)
             token = await sign_up(client, app)
-            side = sides[app.name] = Side(app, client, {"Authorization": f"Bearer {token}"})
-            side.idle_ms = [await side.get_me() for _ in range(IDLE_PROBES)]
-        for app in ABBA:
-            await login_phase(sides[app.name], seconds=seconds / 2)
+            sides[app.name] = Side(app, client, {"Authorization": f"Bearer {token}"})
+        for logins in (False, True):
+            for app in ABBA:
+                await probe_phase(sides[app.name], seconds=seconds / 2, logins=logins)
         # The ceiling for logins: bcrypt alone on as many threads as ours hashes on.
         raw = await anyio.to_thread.run_sync(raw_bcrypt_rate, hash_concurrency(), seconds / 2)
     return summarise(sides["ours"], sides["stock"], seconds=seconds, raw_bcrypt=raw)
@@ -104,8 +107,8 @@ def raw_bcrypt_rate(threads: int, seconds: float) -> float:
     return sum(counts) / (time.perf_counter() - started)
 
 
-async def login_phase(side: Side, *, seconds: float) -> None:
-    """Hammer log-in for `seconds` while probing /me on schedule."""
+async def probe_phase(side: Side, *, seconds: float, logins: bool) -> None:
+    """Probe /me on schedule for `seconds`; with `logins`, while clients hammer log-in."""
     login = Request(
         url=str(side.client.base_url.join(side.app.login_path)),
         method="POST",
@@ -121,10 +124,12 @@ async def login_phase(side: Side, *, seconds: float) -> None:
 
     async def probe(scheduled: float) -> None:
         await side.get_me()
-        side.busy_ms.append((time.perf_counter() - scheduled) * 1000)
+        samples = side.busy_ms if logins else side.idle_ms
+        samples.append((time.perf_counter() - scheduled) * 1000)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(hammer)
+        if logins:
+            group.start_soon(hammer)
         await anyio.sleep(WARM_UP_SECONDS)
         start = time.perf_counter()
         probes = int((seconds - 2 * WARM_UP_SECONDS) / PROBE_INTERVAL_SECONDS)
@@ -182,11 +187,13 @@ def summarise(ours: Side, stock: Side, *, seconds: float, raw_bcrypt: float) -> 
         f"for {seconds:g} s per app, in phases stock, ours, ours, stock; a /me probe every "
         f"{PROBE_INTERVAL_SECONDS * 1000:.0f} ms from a separate client, open loop "
         f"({len(ours.busy_ms)} samples ours, {len(stock.busy_ms)} stock).",
+        f"idle: the same probes on the same schedule, in phases of {seconds / 2:g} s in the "
+        f"same order before any login ({len(ours.idle_ms)} samples ours, "
+        f"{len(stock.idle_ms)} stock).",
         f"logins: {count['ours']} ours, {count['stock']} stock; "
         f"failed: {failed['ours']} ours, {failed['stock']} stock.",
         f"raw bcrypt (the floor column of that row): checkpw at cost {BCRYPT_ROUNDS} on "
         f"{hash_concurrency()} threads (our HASH_CONCURRENCY) in the bench process for "
         f"{seconds / 2:g} s, after the login phases: {raw_bcrypt:.1f} checks/s.",
-        f"idle: {IDLE_PROBES} /me one after another per app before any login.",
     ]
     return Result("login_hashing", rows, notes)
