@@ -25,6 +25,7 @@ from app.core.garbage_collection import freeze_startup_objects
 from app.core.logging import configure_logging
 from app.core.metrics import watch_pool, worker_stopped
 from app.core.tracing import install_tracing
+from app.db.session import CloseRequestSession
 from app.plugins import loader as plugin_loader
 from app.services.maintenance import purge_periodically
 from app.web.docs import install_docs
@@ -83,10 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events = build_events(settings, plugins)
     install_error_handlers(app)
     install_openapi(app)
+    # First: the router of GET /v1/users/me, the hot path, is tried before any other.
+    app.include_router(routes.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(well_known.router)
-    app.include_router(routes.router)
     app.include_router(session_routes.router)
     app.include_router(email_routes.router)
     # Before admin_routes, whose /v1/users/{user_id} would otherwise catch /v1/users/me/events.
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app, openapi_url=app.openapi_url)
     mount_frontend(app)
 
+    # Innermost: it sees the very scope the routes do, and closes their session after them.
+    app.add_middleware(CloseRequestSession)
     if settings.cors_origins:
         app.add_middleware(
             JsonCors,

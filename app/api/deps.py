@@ -20,7 +20,7 @@ from app.context import AppContext
 from app.core import errors
 from app.core.events import Emitter
 from app.db.models import ServiceKey, User
-from app.db.session import get_session
+from app.db.session import get_session, request_session
 from app.plugins.plugin import LoginGate
 from app.services.auth import AccessTokenStrategy
 from app.services.email_links import EmailLinks
@@ -55,15 +55,28 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def get_user_manager(
     request: Request, background: BackgroundTasks, session: SessionDep
 ) -> UserManager:
-    """The account rules, with their event bus and session service built on first use.
+    """The account rules, in the request's unit of work: what they change is committed."""
+    return _user_manager(request, background, session)
 
-    fastapi-users' current-user dependency asks for a user manager on every authenticated
-    request, and most of those only read a token: each sub-dependency costs FastAPI time
-    to solve on every one of them (so the context is read here, not through ContextDep),
-    and the collaborators cost nothing until a route uses them. After-commit handlers
-    (notification mails) run as background tasks: after the response, so after the
-    commit, and not at all on an error.
+
+async def get_token_user_manager(request: Request, background: BackgroundTasks) -> UserManager:
+    """The user manager fastapi-users' current-user dependency reads the token's user with.
+
+    It runs on every authenticated request, and most of those only read: so it has no
+    sub-dependency to solve (the context is read here, not through ContextDep), and its
+    session is the request's one (request_session) without the unit of work. A route
+    that writes depends on the unit of work itself (SessionDep, or UserManagerDep and
+    what is built on it), on that same session.
     """
+    return _user_manager(request, background, request_session(request))
+
+
+def _user_manager(
+    request: Request, background: BackgroundTasks, session: AsyncSession
+) -> UserManager:
+    """Its event bus and session service are built on first use: they cost nothing until
+    a route uses them. After-commit handlers (notification mails) run as background
+    tasks: after the response, so after the commit, and not at all on an error."""
     context: AppContext = request.app.state.context
 
     def events() -> Emitter:
@@ -105,7 +118,8 @@ SessionsDep = Annotated[SessionService, Depends(get_sessions)]
 
 async def get_strategy(request: Request) -> AccessTokenStrategy:
     """Reads and signs tokens; reading needs only the key (and the manager's session).
-    Part of every authenticated request, so without sub-dependencies (see get_user_manager)."""
+    Part of every authenticated request, so without sub-dependencies (see
+    get_token_user_manager)."""
     context: AppContext = request.app.state.context
     await context.tokens.ring.ready()  # free once the signing keys are loaded
     return AccessTokenStrategy(context.tokens)
@@ -114,7 +128,7 @@ async def get_strategy(request: Request) -> AccessTokenStrategy:
 auth_backend = AuthenticationBackend[User, uuid.UUID](
     name="jwt", transport=BearerTransport(tokenUrl=LOGIN_PATH), get_strategy=get_strategy
 )
-fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
+fastapi_users = FastAPIUsers[User, uuid.UUID](get_token_user_manager, [auth_backend])
 
 
 async def get_email_links(manager: UserManagerDep, context: ContextDep) -> EmailLinks:

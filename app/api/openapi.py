@@ -14,6 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 
+from app.api.deps import get_token_user_manager
 from app.core.errors import ErrorBody, ValidationErrorBody, known_codes
 from app.db.session import get_session
 
@@ -81,12 +82,13 @@ def _operations_using_the_database(app: FastAPI) -> set[tuple[str, str | None]]:
     return {
         (method.lower(), route.path_format)
         for route in iter_route_contexts(app.routes)
-        if _depends_on(getattr(route, "dependant", None), get_session)
+        # The unit of work, or a token check (on the request's session without it).
+        if _depends_on(getattr(route, "dependant", None), get_session, get_token_user_manager)
         for method in route.methods or ()
     }
 
 
-def _depends_on(dependant: Dependant | None, call: object) -> bool:
+def _depends_on(dependant: Dependant | None, *calls: object) -> bool:
     if dependant is None:
         return False
-    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)
+    return any(sub.call in calls or _depends_on(sub, *calls) for sub in dependant.dependencies)

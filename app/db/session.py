@@ -1,5 +1,6 @@
 """The request's unit of work: one session, committed on success, rolled back on error."""
 
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -16,12 +17,33 @@ from sqlalchemy.orm import Mapper, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+# The request's session, under this key of its ASGI scope (see request_session).
+SCOPE_KEY = "auth_service.db_session"
+
+
+def request_session(request: Request) -> AsyncSession:
+    """The request's one session, made on first use and shared by all that need it.
+
+    A token check reads the user into it without the unit of work (get_session, a
+    `yield` dependency, costs FastAPI more than the check itself on a route that only
+    reads); a route that writes adds the unit of work, on this same session, so what
+    the check loaded is what it changes and commits. CloseRequestSession closes it."""
+    session: AsyncSession | None = request.scope.get(SCOPE_KEY)
+    if session is None:
+        session = request.scope[SCOPE_KEY] = request.app.state.context.sessionmaker()
+    return session
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    session: AsyncSession = request.app.state.context.sessionmaker()
+    """The unit of work: the request's session, committed on success, rolled back on
+    error, closed either way."""
+    session = request_session(request)
     try:
         yield session
     except BaseException:
@@ -33,15 +55,44 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         if _holds_connection(session) or _has_changes(session):
             await session.commit()
     finally:
-        if _holds_connection(session):  # an error, a cancellation: give the connection back
-            async with session:  # closes it as `async with` does, shielded from cancellation
-                pass
-        else:
-            # Without a connection, closing sends nothing and never waits: the synchronous
-            # close does it all, without the greenlet and the task of AsyncSession's. A
-            # token check (EntityRead) runs without one, and this is a good part of its
-            # request. (Closed, the session holds no reference cycle: no work for the GC.)
-            session.sync_session.close()
+        request.scope.pop(SCOPE_KEY, None)
+        await close(session)
+
+
+async def close(session: AsyncSession) -> None:
+    """Close `session`, giving back its connection if it holds one."""
+    if _holds_connection(session):  # an error, a cancellation: give the connection back
+        async with session:  # closes it as `async with` does, shielded from cancellation
+            pass
+    else:
+        # Without a connection, closing sends nothing and never waits: the synchronous
+        # close does it all, without the greenlet and the task of AsyncSession's. A
+        # token check (EntityRead) runs without one, and this is a good part of its
+        # request. (Closed, the session holds no reference cycle: no work for the GC.)
+        session.sync_session.close()
+
+
+class CloseRequestSession:
+    """Closes the request's session (request_session) once the request is done, when no
+    unit of work did. Changes left in it were never committed: they are discarded, and
+    said (a route that writes must depend on the unit of work)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            session: AsyncSession | None = scope.pop(SCOPE_KEY, None)
+            if session is not None:
+                if _has_changes(session):
+                    logger.error(
+                        "%s %s changed data without the unit of work (SessionDep): discarded",
+                        scope.get("method"),
+                        scope.get("path"),
+                    )
+                await close(session)
 
 
 async def read_once(
