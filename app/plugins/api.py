@@ -5,13 +5,14 @@ Declaring a plugin: Plugin, PluginSettings, Host (what a lifespan gets).
 Routes: CurrentUser, CurrentSuperuser, CurrentSession (the user and their session id),
 require_roles("editor", ...) (a signed-in user with every one of those roles, or a
 superuser; `dependencies=[require_roles(...)]` or `Annotated[User, require_roles(...)]`),
-SessionDep (the request's database session, committed on success), EventsDep (emit
-events), SignInDep (start a session answered as login is), AccountsDep (find a user, ask
-for their password, end their sessions), KeysDep (keys derived from the service's secret),
-LimiterDep (rate limits), settings_of (the plugin's settings), client_of (the caller's
-address and user agent), PublicUrlDep (the service's address for links: PUBLIC_URL in
-production, never the Host header), serves_production (whether a URL may be used for links
-in production: https, or http on loopback).
+SessionDep (the request's database session, committed on success: a route that writes
+depends on it; CurrentUser alone only reads, and changes left without it are discarded),
+EventsDep (emit events), SignInDep (start a session answered as login is), AccountsDep
+(find a user, ask for their password, end their sessions), KeysDep (keys derived from
+the service's secret), LimiterDep (rate limits), settings_of (the plugin's settings),
+client_of (the caller's address and user agent), PublicUrlDep (the service's address for
+links: PUBLIC_URL in production, never the Host header), serves_production (whether a URL
+may be used for links in production: https, or http on loopback).
 Login: LoginGate (hold a correct password login back until a further step passes;
 declare it as `Plugin(login_gate=...)`); GrantHandler and GrantRequest (serve an OAuth 2.0
 grant type at `POST /v1/oauth/token`: `Plugin(grants={grant_type: factory})`).
