@@ -133,8 +133,9 @@ async def serving(
 async def serving_with_floor(
     *, bcrypt_rounds: int, our_workers: tuple[int, ...] = ()
 ) -> AsyncIterator[dict[str, tuple[Server, str]]]:
-    """Stock, ours and the floor (on our database, with our key), by name; plus ours with
-    more workers on the same database as "ours×N" for each N in `our_workers`."""
+    """Stock, ours and the floor (on our database, with our key), by name; plus ours and
+    the floor with more workers on the same database as "ours×N" and "floor×N" for each N
+    in `our_workers`."""
     async with (
         serving(STOCK, bcrypt_rounds=bcrypt_rounds) as stock,
         scratch_database(f"bench_{OURS.name}", migrate=True) as url,
@@ -151,6 +152,8 @@ async def serving_with_floor(
             for workers in our_workers:
                 more = uvicorn(OURS.module, env, workers=workers, extra_args=OURS.extra_args)
                 servers[f"ours×{workers}"] = (stack.enter_context(more), url)
+                more = uvicorn(FLOOR_MODULE, floor_env(url, env["SECRET_KEY"]), workers=workers)
+                servers[f"floor×{workers}"] = (stack.enter_context(more), url)
             yield servers
 
 
