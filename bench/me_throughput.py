@@ -113,8 +113,8 @@ async def run(*, seconds: float) -> Result:
             loads, (FLOOR, STOCK.name, OURS.name, OURS.name, STOCK.name, FLOOR), CONNECTIONS
         )
         await measure(light, (FLOOR, OURS.name, OURS.name, FLOOR), LIGHT_CONNECTIONS)
-        # The floor's own gain from a second worker is what this machine allows: its two
-        # cores also run wrk and PostgreSQL.
+        # The floor's own gain from a second worker: what this machine allows a lean app,
+        # its two cores also running wrk and PostgreSQL.
         scaling = (OURS.name, TWO, FLOOR, FLOOR_TWO, FLOOR_TWO, FLOOR, TWO, OURS.name)
         await measure(scaled, scaling, CONNECTIONS)
         for app in (STOCK, OURS):
@@ -346,9 +346,8 @@ def summarise(
         f"{CONNECTIONS} connections, phases ours, ours×{WORKERS}, floor, floor×{WORKERS}, then "
         f"back: ours {scaled[OURS.name].per_second:,.0f} vs {scaled[TWO].per_second:,.0f} "
         f"requests/s, the floor {scaled[FLOOR].per_second:,.0f} vs "
-        f"{scaled[FLOOR_TWO].per_second:,.0f}; wrk and PostgreSQL run on the same two cores, so "
-        f"the leaner an app, the less a second worker can add (the floor's gain is this "
-        f"machine's ceiling).",
+        f"{scaled[FLOOR_TWO].per_second:,.0f}; wrk and PostgreSQL run on the same two cores, "
+        f"and the floor's gain shows what a second worker can add on them.",
         f"CPU per /me in-process: each app called directly (bench/asgi_cpu.py), in turns "
         f"floor, ours, floor, ours, {CPU_REQUESTS:,} requests a round, 2 rounds a turn, "
         f"process time; the least round per app.",
