@@ -15,18 +15,19 @@ CONCURRENT = 4 * POOL_SIZE
 
 
 @contextmanager
-def counting_connects() -> Iterator[list[object]]:
-    """Every new database connection any pool opens while the block runs."""
-    opened: list[object] = []
+def recording(pool_event: str) -> Iterator[list[object]]:
+    """The database connection of every `pool_event` ("connect": a new one opened,
+    "checkout": one handed out) in any pool while the block runs."""
+    seen: list[object] = []
 
-    def connected(dbapi_connection: object, _record: object) -> None:
-        opened.append(dbapi_connection)
+    def record(dbapi_connection: object, *_: object) -> None:
+        seen.append(dbapi_connection)
 
-    event.listen(Pool, "connect", connected)
+    event.listen(Pool, pool_event, record)
     try:
-        yield opened
+        yield seen
     finally:
-        event.remove(Pool, "connect", connected)
+        event.remove(Pool, pool_event, record)
 
 
 async def test_steady_concurrency_above_the_pool_size_opens_no_new_connections(
@@ -43,7 +44,7 @@ async def test_steady_concurrency_above_the_pool_size_opens_no_new_connections(
                 *(client.get("/v1/users/me", headers=headers) for _ in range(CONCURRENT))
             )
 
-        with counting_connects() as opened:
+        with recording("connect") as opened:
             for _ in range(20):
                 answers = await asyncio.gather(
                     *(client.get("/v1/users/me", headers=headers) for _ in range(CONCURRENT))
@@ -51,21 +52,6 @@ async def test_steady_concurrency_above_the_pool_size_opens_no_new_connections(
                 assert {answer.status_code for answer in answers} == {200}
 
     assert opened == []
-
-
-@contextmanager
-def counting_checkouts() -> Iterator[list[object]]:
-    """The database connection of every pool checkout while the block runs."""
-    taken: list[object] = []
-
-    def checked_out(dbapi_connection: object, _record: object, _proxy: object) -> None:
-        taken.append(dbapi_connection)
-
-    event.listen(Pool, "checkout", checked_out)
-    try:
-        yield taken
-    finally:
-        event.remove(Pool, "checkout", checked_out)
 
 
 async def test_requests_one_at_a_time_reuse_the_connection_last_given_back(
@@ -81,7 +67,7 @@ async def test_requests_one_at_a_time_reuse_the_connection_last_given_back(
             *(client.get("/v1/users/me", headers=headers) for _ in range(CONCURRENT))
         )
 
-        with counting_checkouts() as taken:
+        with recording("checkout") as taken:
             for _ in range(2 * POOL_SIZE):
                 assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
 
