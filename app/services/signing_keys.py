@@ -35,7 +35,7 @@ from app.core.keys import (
 )
 from app.core.security import LEEWAY_SECONDS, derive_key
 from app.db.crud import signing_keys as crud
-from app.db.crud.locks import lock_holders, transaction_lock, try_transaction_lock
+from app.db.crud.locks import end_if_idle, lock_holders, transaction_lock, try_transaction_lock
 from app.db.models import SigningKey
 from app.services.sessions import as_utc, utcnow
 
@@ -49,6 +49,10 @@ RETRY_SECONDS = 2  # while no key is loaded
 # needs the keys loads them (KeyRing.ready). Below the 5 s connect timeout (and asgi
 # lifespan tools' 5 s start bound): a database that never answers holds a start 4 s.
 START_TIMEOUT_SECONDS = 4
+# The work under the key lock takes milliseconds. A holder idle past this has stalled
+# (seen: a test runner's event loop paused between tests, holding it 11 s), and PostgreSQL
+# ends its session, so every other instance's start and first login go on.
+LOCK_IDLE_SECONDS = 2
 
 
 class SigningKeys:
@@ -89,6 +93,7 @@ class SigningKeys:
         retired keys whose last token has expired. With `wait=False` it skips the round
         (False) when another instance holds the lock: that one is doing it."""
         async with self._sessionmaker() as session, session.begin():
+            await end_if_idle(session, seconds=LOCK_IDLE_SECONDS)
             if wait:
                 await transaction_lock(session, name=KEY_LOCK)
             elif not await try_transaction_lock(session, name=KEY_LOCK):
@@ -118,6 +123,7 @@ class SigningKeys:
         """A new key that signs at once; with `revoke_old` every older key is dropped, so
         the tokens they signed stop working. Returns the new kid."""
         async with self._sessionmaker() as session, session.begin():
+            await end_if_idle(session, seconds=LOCK_IDLE_SECONDS)
             await transaction_lock(session, name=KEY_LOCK)
             now = utcnow()
             kid = await self._replace(session, now=now, activates_at=now)

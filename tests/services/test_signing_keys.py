@@ -2,6 +2,7 @@
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -9,14 +10,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
+from app.db.crud import signing_keys as crud
 from app.db.crud.locks import lock_key
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import SigningKey
 from app.services.sessions import utcnow
-from app.services.signing_keys import KEY_LOCK, PREPUBLISH_SECONDS, SigningKeys
+from app.services.signing_keys import (
+    KEY_LOCK,
+    LOCK_IDLE_SECONDS,
+    PREPUBLISH_SECONDS,
+    SigningKeys,
+)
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.usefixtures("restore_signing_keys")
@@ -179,3 +187,35 @@ async def test_a_timed_out_wait_for_the_key_lock_names_who_holds_it(
 
     held_by = [r.getMessage() for r in caplog.records if "signing-key lock" in r.getMessage()]
     assert any(f"backend {holder_pid} " in message for message in held_by), held_by
+
+
+async def test_a_holder_stalled_with_the_key_lock_holds_the_others_up_only_briefly(
+    settings: Settings, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that stops while it holds the key lock (paused, its event loop not turning)
+    must not hold every other instance's start and first login until it resumes."""
+    await emptied(db_engine)
+    resume, stalled = asyncio.Event(), asyncio.Event()
+    list_keys = crud.list_keys
+
+    async def stalling_once(session: AsyncSession) -> Any:
+        if not stalled.is_set():
+            stalled.set()
+            await resume.wait()  # the lock taken, the transaction idle
+        return await list_keys(session)
+
+    monkeypatch.setattr(crud, "list_keys", stalling_once)
+    async with signing_keys(settings) as stuck, signing_keys(settings) as other:
+        holder = asyncio.create_task(stuck.maintain(wait=True))
+        await stalled.wait()
+        started = time.monotonic()
+        async with asyncio.timeout(20):
+            await other.maintain(wait=True)
+        waited = time.monotonic() - started
+        resume.set()
+        with pytest.raises(DBAPIError):  # PostgreSQL ended its session meanwhile
+            await holder
+
+    assert LOCK_IDLE_SECONDS <= waited < LOCK_IDLE_SECONDS + 8
+    (row,) = await stored(db_engine)
+    assert row["retired_at"] is None

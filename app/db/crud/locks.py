@@ -30,6 +30,18 @@ async def transaction_lock(session: AsyncSession, *, name: str) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(lock_key(name))))
 
 
+async def end_if_idle(session: AsyncSession, *, seconds: float) -> None:
+    """Have PostgreSQL end this session, and with it the transaction and its locks, should
+    the transaction sit idle longer than `seconds` (this transaction only). A holder that
+    stalls mid-way (a paused process, an event loop that stopped turning) then holds the
+    others up for that long, not until it resumes. Other databases: nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        milliseconds = max(1, round(seconds * 1000))
+        await session.execute(
+            text(f"SET LOCAL idle_in_transaction_session_timeout = {milliseconds}")
+        )
+
+
 async def lock_holders(session: AsyncSession, *, name: str) -> list[str]:
     """Who holds the named lock, for a log line: backend pid, application, client address,
     state and how long its transaction has been open (PostgreSQL; elsewhere nobody)."""
