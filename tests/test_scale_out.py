@@ -17,11 +17,11 @@ import pytest
 
 from app.core.keys import UNKNOWN_KID_RELOAD_SECONDS
 from tests.conftest import PASSWORD
-from tests.live_server import ProcfileServer, procfile_server, unique_email
+from tests.live_server import RUN_SECRET_KEY, ProcfileServer, procfile_server, unique_email
 from tests.redis_server import RedisServer
 
 LIMIT = 4  # failed logins per account and address (RATE_LIMIT_LOGIN_FAILURES)
-SECRET_KEY = secrets.token_hex(32)
+SECRET_KEY = RUN_SECRET_KEY  # the instances' shared secret, as every server's of this run
 
 
 @pytest.fixture(scope="module")
