@@ -109,6 +109,17 @@ async def set_up_two_step(page: Page) -> tuple[str, list[str]]:
     return secret, recovery
 
 
+async def signed_in_with_two_step(page: Page, server: LiveServer) -> tuple[str, str, list[str]]:
+    """A new account signed in on `page`, two-step set up there: its email, the key, the
+    recovery codes."""
+    email = unique_email("totp")
+    await server.register(email)
+    await page.goto("/login")
+    await log_in(page, email)
+    secret, recovery = await set_up_two_step(page)
+    return email, secret, recovery
+
+
 async def log_out(page: Page) -> None:
     await page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
     await page.wait_for_url(re.compile(r"/login"))
@@ -133,11 +144,7 @@ async def test_set_up_by_reading_the_key_then_log_in_with_a_code(
     totp_page: Page, totp_server: LiveServer
 ) -> None:
     page = totp_page
-    email = unique_email("totp")
-    await totp_server.register(email)
-    await page.goto("/login")
-    await log_in(page, email)
-    secret, _ = await set_up_two_step(page)
+    email, secret, _ = await signed_in_with_two_step(page, totp_server)
     await log_out(page)
 
     await password_step(page, email)
@@ -168,11 +175,7 @@ async def test_a_wrong_code_is_explained_and_a_recovery_code_signs_in(
     totp_page: Page, totp_server: LiveServer, request: pytest.FixtureRequest
 ) -> None:
     page = totp_page
-    email = unique_email("totp")
-    await totp_server.register(email)
-    await page.goto("/login")
-    await log_in(page, email)
-    secret, recovery = await set_up_two_step(page)
+    email, secret, recovery = await signed_in_with_two_step(page, totp_server)
     await log_out(page)
 
     await password_step(page, email)
@@ -194,11 +197,7 @@ async def test_new_recovery_codes_replace_the_shown_ones_then_turn_it_off(
     totp_page: Page, totp_server: LiveServer
 ) -> None:
     page = totp_page
-    email = unique_email("totp")
-    await totp_server.register(email)
-    await page.goto("/login")
-    await log_in(page, email)
-    _, first_set = await set_up_two_step(page)
+    email, _, first_set = await signed_in_with_two_step(page, totp_server)
     card = page.get_by_role("region", name="Two-step verification")
 
     await card.get_by_role("button", name="New recovery codes").click()
@@ -242,11 +241,7 @@ async def test_the_activity_page_names_two_step_events_in_plain_words(
     totp_page: Page, totp_server: LiveServer
 ) -> None:
     page = totp_page
-    email = unique_email("totp")
-    await totp_server.register(email)
-    await page.goto("/login")
-    await log_in(page, email)
-    secret, _ = await set_up_two_step(page)
+    email, secret, _ = await signed_in_with_two_step(page, totp_server)
     window = {code(secret, steps) for steps in (-1, 0, 1)}
     wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
     async with httpx.AsyncClient(base_url=totp_server.url) as client:

@@ -10,7 +10,8 @@ from pydantic_core import PydanticCustomError
 CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024)]
 # Six digits; spaces a user pasted ("123 456") are the frontend's to remove. The length
 # apart from the pattern: a 5-digit code is told it is short, not that it has bad characters.
-Code = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]+$", examples=["123456"])]
+SIX_DIGITS = Field(min_length=6, max_length=6, pattern=r"^[0-9]+$", examples=["123456"])
+Code = Annotated[str, SIX_DIGITS]
 MfaToken = Annotated[
     str, Field(min_length=1, max_length=2048, description="From the login's `mfa_required` answer.")
 ]
@@ -74,10 +75,9 @@ class SecondStep(BaseModel):
     mfa_token: MfaToken
     # Constraints outside the `| None`: a bad code is one error on `code`, not one per
     # member of a union.
-    code: Annotated[
-        str | None,
-        Field(min_length=6, max_length=6, pattern=r"^[0-9]+$", examples=["123456"]),
-    ] = Field(default=None, description="The code the authenticator app shows now.")
+    code: Annotated[str | None, SIX_DIGITS] = Field(
+        default=None, description="The code the authenticator app shows now."
+    )
     recovery_code: Annotated[
         str | None, Field(min_length=1, max_length=64, examples=["abcde-fghjk"])
     ] = Field(default=None, description="One of the recovery codes, instead of `code`.")

@@ -2,6 +2,7 @@
 other (the worker processes of a deployment don't share memory, only the database)."""
 
 import asyncio
+import uuid
 
 from httpx import AsyncClient
 from sqlalchemy import func, select, text
@@ -22,6 +23,16 @@ WAITING_ON_A_LOCK = text(
 def service(session: AsyncSession) -> TotpService:
     sealer = Sealer(secrets_key=bytes(32), recovery_key=b"k" * 32)
     return TotpService(session, TotpSettings(), sealer)
+
+
+async def recovery_codes_left(engine: AsyncEngine, user_id: uuid.UUID) -> int:
+    async with AsyncSession(engine) as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(TotpRecoveryCode)
+            .where(TotpRecoveryCode.user_id == user_id)
+        )
+    return left or 0
 
 
 async def until_one_waits_on_a_lock(engine: AsyncEngine) -> None:
@@ -45,12 +56,7 @@ async def test_new_recovery_codes_made_twice_at_once_leave_one_set(
         shown_last = await racing
         await second.commit()
 
-    async with AsyncSession(db_engine) as session:
-        left = await session.scalar(
-            select(func.count())
-            .select_from(TotpRecoveryCode)
-            .where(TotpRecoveryCode.user_id == ann.user_id)
-        )
+    left = await recovery_codes_left(db_engine, ann.user_id)
     # Two sets would leave the codes of the answer the user didn't keep working.
     assert left == len(shown_last) == 10
 
@@ -68,11 +74,6 @@ async def test_turning_off_while_new_recovery_codes_are_made_leaves_none(
         await racing
         await second.commit()
 
-    async with AsyncSession(db_engine) as session:
-        left = await session.scalar(
-            select(func.count())
-            .select_from(TotpRecoveryCode)
-            .where(TotpRecoveryCode.user_id == ann.user_id)
-        )
+    left = await recovery_codes_left(db_engine, ann.user_id)
     # Turning off says the recovery codes are forgotten: none may stay behind.
     assert left == 0
